@@ -1,0 +1,91 @@
+// swift-tools-version: 6.1
+// A Swift toolkit for deep-equilibrium fixed points: solvers, diagnostics, implicit gradients,
+// and the implicit feature refinement (IFR) head. See README.md and Docs/.
+
+import PackageDescription
+
+let mathLinks: [LinkerSetting] = [.linkedLibrary("m")]
+
+let package = Package(
+  name: "swift-deq",
+  platforms: [.macOS(.v15)],
+
+  // MARK: - Public products
+  products: [
+    .library(name: "DEQCore", targets: ["DEQCore"]),
+    .library(name: "DEQSolvers", targets: ["DEQSolvers"]),
+    .library(name: "IFRHead", targets: ["IFRHead"]),
+    .executable(name: "deq", targets: ["deq"]),
+  ],
+
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+
+  targets: [
+    // MARK: - C binding (internal; only DEQCore imports it)
+    .systemLibrary(
+      name: "CBLASLAPACK",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev", "liblapacke-dev", "pkg-config"])]
+    ),
+
+    // MARK: - Implementation targets
+    .target(
+      name: "DEQCore",
+      dependencies: [
+        "CBLASLAPACK",
+        .product(name: "RealModule", package: "swift-numerics"),
+        .product(name: "ComplexModule", package: "swift-numerics"),
+      ],
+      linkerSettings: mathLinks
+    ),
+    .target(
+      name: "DEQSolvers",
+      dependencies: ["DEQCore"],
+      linkerSettings: mathLinks
+    ),
+    .target(
+      name: "IFRHead",
+      dependencies: ["DEQCore", "DEQSolvers"],
+      linkerSettings: mathLinks
+    ),
+    .target(
+      name: "DEQCommandLine",
+      dependencies: [
+        "DEQCore", "DEQSolvers", "IFRHead",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      linkerSettings: mathLinks
+    ),
+    .executableTarget(
+      name: "deq",
+      dependencies: ["DEQCommandLine"]
+    ),
+
+    // MARK: - Test support and tests
+    .target(
+      name: "_DEQTestSupport",
+      dependencies: ["DEQCore"],
+      linkerSettings: mathLinks
+    ),
+    .testTarget(
+      name: "DEQCoreTests",
+      dependencies: ["DEQCore", "_DEQTestSupport"]
+    ),
+    .testTarget(
+      name: "DEQSolversTests",
+      dependencies: ["DEQSolvers", "DEQCore", "_DEQTestSupport"]
+    ),
+    .testTarget(
+      name: "IFRHeadTests",
+      dependencies: ["IFRHead", "DEQSolvers", "DEQCore", "_DEQTestSupport"]
+    ),
+    .testTarget(
+      name: "DEQCommandLineTests",
+      dependencies: ["DEQCommandLine", "deq", "_DEQTestSupport"]
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,42 @@
+extension Tensor {
+  /// Elementwise sum of two tensors of the same shape.
+  @inlinable
+  public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
+    precondition(lhs.shape == rhs.shape, "shape mismatch \(lhs.shape) vs \(rhs.shape)")
+    return lhs.adding(rhs)
+  }
+
+  /// Elementwise difference of two tensors of the same shape.
+  @inlinable
+  public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
+    precondition(lhs.shape == rhs.shape, "shape mismatch \(lhs.shape) vs \(rhs.shape)")
+    return lhs.subtracting(rhs)
+  }
+
+  /// A tensor scaled by a scalar.
+  @inlinable
+  public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { rhs.scaled(by: lhs) }
+
+  /// Adds a tensor of the same shape in place.
+  @inlinable
+  public static func += (lhs: inout Tensor, rhs: Tensor) {
+    precondition(lhs.shape == rhs.shape, "shape mismatch \(lhs.shape) vs \(rhs.shape)")
+    lhs.add(rhs)
+  }
+
+  /// Subtracts a tensor of the same shape in place.
+  @inlinable
+  public static func -= (lhs: inout Tensor, rhs: Tensor) {
+    precondition(lhs.shape == rhs.shape, "shape mismatch \(lhs.shape) vs \(rhs.shape)")
+    lhs.subtract(rhs)
+  }
+
+  /// The largest absolute elementwise difference to a tensor of the same shape.
+  @inlinable
+  public func maxAbsoluteDifference(to other: Tensor) -> Scalar {
+    precondition(shape == other.shape, "shape mismatch \(shape) vs \(other.shape)")
+    var result: Scalar = 0
+    for i in 0..<count { result = Swift.max(result, Swift.abs(scalars[i] - other.scalars[i])) }
+    return result
+  }
+}
