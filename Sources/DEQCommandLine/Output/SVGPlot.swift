@@ -78,7 +78,9 @@ struct SVGPlot {
     var out = ""
     let plotWidth = width - left - right
     // y range from the drawable values.
-    var ys = panel.series.flatMap { $0.points.map(\.y) }.filter { $0.isFinite && (!panel.logY || $0 > 0) }
+    var ys = panel.series.flatMap { $0.points.map(\.y) }.filter {
+      $0.isFinite && (!panel.logY || $0 > 0)
+    }
     if let line = panel.referenceLine { ys.append(line) }
     var (yMin, yMax) = (ys.min() ?? 0, ys.max() ?? 1)
     if panel.logY {

@@ -12,7 +12,9 @@ struct TextTable {
   func render() -> String {
     var widths = headers.map(\.count)
     for row in rows {
-      for (i, cell) in row.enumerated() where i < widths.count { widths[i] = Swift.max(widths[i], cell.count) }
+      for (i, cell) in row.enumerated() where i < widths.count {
+        widths[i] = Swift.max(widths[i], cell.count)
+      }
     }
     func line(_ cells: [String]) -> String {
       cells.enumerated().map { i, cell in
