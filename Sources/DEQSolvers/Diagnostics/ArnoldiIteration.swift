@@ -7,17 +7,18 @@
 // Giraud et al. 2005) and the Hessenberg matrix H = Vᵀ·J·V. The eigenvalues of H (LAPACK
 // `geev`) are the Ritz values; the one of largest modulus estimates ρ(J), with the Ritz
 // residual ‖J·x − θ·x‖ = |h_{k+1,k}·e_kᵀ·y| (x = V·y, ‖y‖ = 1) as its error estimate.
-// Restarts are explicit: the next cycle starts from the dominant Ritz vector, and for a
-// complex pair from Re x + Im x, a real vector of the pair's invariant plane, so the next
-// Krylov space holds both Re x and Im x after one product.
+// Restarts are thick (Morgan 1996; Stewart 2001, Krylov–Schur without reordering): the
+// next cycle keeps the real invariant subspace of the ⌈k/2⌉ largest-modulus Ritz values
+// (real and imaginary parts of each complex Ritz vector, so a complex dominant pair is kept
+// whole) plus the residual vector, and extends that Krylov–Schur relation by k − p steps.
 // Goals, in order: an honest convergence flag (the residual test, never a fixed count);
 // few products (checks every 5 steps, stops as soon as the residual is small); then speed.
 import DEQCore
 
-/// Matrix-free spectral radius by explicitly restarted Arnoldi.
+/// Matrix-free spectral radius by thick-restarted Arnoldi.
 ///
 /// ```
-/// J·V_k = V_k·H_k + h_{k+1,k}·v_{k+1}·e_kᵀ          (Arnoldi relation)
+/// J·V_k = V_k·H_k + h_{k+1,k}·v_{k+1}·e_kᵀ          (Arnoldi / Krylov–Schur relation)
 /// θ = argmax |λ(H_k)|,  H_k·y = θ·y,  ‖y‖ = 1
 /// residual = |h_{k+1,k}| · |e_kᵀ·y| = ‖J·V_k·y − θ·V_k·y‖
 /// converged: residual ≤ tolerance · |θ|, or h_{k+1,k} ≈ 0 (an invariant subspace: exact)
@@ -89,16 +90,14 @@ public struct ArnoldiIteration: Sendable, Hashable {
     var products = 0
     var cycles = 0
     var latest: RitzAnalysis? = nil
-    var basis = [Vector]()
+    var basis = [start]
     basis.reserveCapacity(k + 1)
     var h = [Double](repeating: 0, count: (k + 1) * k)
+    var first = 0  // columns of H already filled (the kept Ritz vectors after a restart)
     while products < maxProducts {
       cycles += 1
-      let steps = Swift.min(k, maxProducts - products)
-      basis.removeAll(keepingCapacity: true)
-      basis.append(start)
-      for index in h.indices { h[index] = 0 }
-      for j in 0..<steps {
+      let last = Swift.min(k, first + (maxProducts - products))
+      for j in first..<last {
         var w = try jacobian.checkedProduct(basis[j], count: &products)
         let before = w.norm()
         for _ in 0..<2 {
@@ -112,7 +111,7 @@ public struct ArnoldiIteration: Sendable, Hashable {
         let breakdown = beta <= breakdownTolerance * before || before == 0
         h[(j + 1) * k + j] = breakdown ? 0 : Double(beta)
         let m = j + 1
-        if breakdown || j == steps - 1 || m % 5 == 0 {
+        if breakdown || j == last - 1 || m % 5 == 0 {
           let analysis = try Self.analyse(h, stride: k, order: m)
           latest = analysis
           if breakdown || analysis.residual <= relativeTolerance * analysis.theta.length {
@@ -121,12 +120,11 @@ public struct ArnoldiIteration: Sendable, Hashable {
               relativeTolerance: relativeTolerance, products: products, cycles: cycles,
               krylovDimension: k)
           }
-          if j == steps - 1 {
-            start = Self.restartVector(basis: basis, ritzVector: analysis.vector)
-          }
         }
-        if j < steps - 1 { basis.append(w.scaled(by: 1 / beta)) }
+        basis.append(w.scaled(by: 1 / beta))
       }
+      guard products < maxProducts else { break }
+      first = try Self.thickRestart(basis: &basis, h: &h, stride: k, order: last)
     }
     guard let latest else { throw .invalidParameter(name: "maxProducts", reason: "no cycle ran") }
     return ArnoldiResult(
@@ -187,21 +185,82 @@ public struct ArnoldiIteration: Sendable, Hashable {
     return RitzAnalysis(ritzValues: values, theta: theta, vector: y, residual: residual)
   }
 
-  /// `V·(Re y + Im y)`, normalised: the dominant Ritz vector, or a real vector of the
-  /// invariant plane of a complex Ritz pair.
-  static func restartVector<Vector: ContiguousVectorSpace>(
-    basis: [Vector], ritzVector y: [Complex<Double>]
-  ) -> Vector {
-    var x = basis[0].zeroed()
-    for i in 0..<Swift.min(basis.count, y.count) {
-      x.add(basis[i], scaledBy: Vector.Scalar(y[i].real + y[i].imaginary))
+  /// Thick restart (Morgan 1996; Stewart 2001, Krylov–Schur): keeps the real invariant
+  /// subspace of the ⌈k/2⌉ Ritz values of largest modulus (the real and imaginary parts of
+  /// each complex Ritz vector) and the residual vector, so the next cycle extends
+  /// ```
+  /// J·(V·Q) = (V·Q)·(Qᵀ·H·Q) + v_{m+1}·(h_{m+1,m}·e_mᵀ·Q)
+  /// ```
+  /// instead of starting over. `Q` (m × p) is an orthonormal basis of the kept Ritz vectors.
+  ///
+  /// - Returns: `p`, the number of columns of the new `H` already filled.
+  static func thickRestart<Vector: ContiguousVectorSpace>(
+    basis: inout [Vector], h: inout [Double], stride k: Int, order m: Int
+  ) throws(DiagnosticsError) -> Int {
+    var block = [Double](repeating: 0, count: m * m)
+    for i in 0..<m { for j in 0..<m { block[i * m + j] = h[i * k + j] } }
+    var values: [Complex<Double>]
+    do {
+      var workspace = try EigenvalueWorkspace<Double>(order: m)
+      values = try block.withUnsafeBufferPointer { (p) throws(LinearAlgebraError) in
+        try workspace.eigenvalues(of: p)
+      }
+    } catch {
+      throw .linearAlgebra(error)
     }
-    let length = x.norm()
-    if length > 0, length.isFinite {
-      x.scale(by: 1 / length)
-      return x
+    values.sort { ($0.length, $0.imaginary) > ($1.length, $1.imaginary) }
+    let target = Swift.max(1, Swift.min(k / 2, m - 1))
+    // Real columns spanning the kept Ritz vectors, orthonormalised (MGS, twice).
+    var q = [[Double]]()
+    func keep(_ column: [Double]) {
+      var x = column
+      for _ in 0..<2 {
+        for qi in q {
+          var c = 0.0
+          for t in 0..<m { c += qi[t] * x[t] }
+          for t in 0..<m { x[t] -= c * qi[t] }
+        }
+      }
+      let length = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+      guard length > 1e-8, length.isFinite else { return }
+      q.append(x.map { $0 / length })
     }
-    return basis[basis.count - 1]
+    for theta in values where theta.imaginary >= 0 {
+      guard q.count < target else { break }
+      let y = RitzVectors.eigenvector(of: block, order: m, for: theta)
+      keep(y.map(\.real))
+      if theta.imaginary > 0, q.count < k - 1 { keep(y.map(\.imaginary)) }
+    }
+    let p = q.count
+    // New basis: V·Q, then the residual vector v_{m+1}.
+    var kept = [Vector]()
+    kept.reserveCapacity(k + 1)
+    for column in q {
+      var x = basis[0].zeroed()
+      for t in 0..<m { x.add(basis[t], scaledBy: Vector.Scalar(column[t])) }
+      kept.append(x)
+    }
+    kept.append(basis[m])
+    basis = kept
+    // New H: Qᵀ·H·Q on top, h_{m+1,m}·e_mᵀ·Q below it, zeros elsewhere.
+    let beta = h[m * k + m - 1]
+    var next = [Double](repeating: 0, count: h.count)
+    for b in 0..<p {
+      var hq = [Double](repeating: 0, count: m)
+      for i in 0..<m {
+        var sum = 0.0
+        for j in 0..<m { sum += block[i * m + j] * q[b][j] }
+        hq[i] = sum
+      }
+      for a in 0..<p {
+        var sum = 0.0
+        for i in 0..<m { sum += q[a][i] * hq[i] }
+        next[a * k + b] = sum
+      }
+      next[p * k + b] = beta * q[b][m - 1]
+    }
+    h = next
+    return p
   }
 }
 
