@@ -1,0 +1,2 @@
+import DEQSolvers
+import Testing
