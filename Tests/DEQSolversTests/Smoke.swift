@@ -1,2 +1,0 @@
-import DEQSolvers
-import Testing
