@@ -1,1 +1,2 @@
+import IFRHead
 import Testing
