@@ -1,2 +1,0 @@
-import IFRHead
-import Testing
