@@ -8,8 +8,8 @@ public enum IFRHeadError: Error, Equatable, Sendable, CustomStringConvertible {
   case shapeMismatch(name: String, expected: [Int], actual: [Int])
   /// A metadata entry could not be read (or contradicts the tensors).
   case invalidMetadata(key: String, value: String)
-  /// The tensor file could not be read.
-  case unreadableFile(path: String, reason: String)
+  /// The tensor file could not be read or written.
+  case tensorFile(TensorFileError)
 
   /// A sentence a person can act on.
   public var description: String {
@@ -22,8 +22,8 @@ public enum IFRHeadError: Error, Equatable, Sendable, CustomStringConvertible {
       "tensor '\(name)' has shape \(actual), expected \(expected)"
     case .invalidMetadata(let key, let value):
       "metadata '\(key)' = '\(value)' is not valid"
-    case .unreadableFile(let path, let reason):
-      "cannot read \(path): \(reason)"
+    case .tensorFile(let error):
+      error.description
     }
   }
 }

@@ -38,13 +38,17 @@ struct IFRBlockReferenceTests {
 
   @Test("loading honours the metadata (groups, gn_eps, form)")
   func metadata() throws {
-    let (tensors, metadata) = try ReferenceFiles.safetensors("block.safetensors")
-    let block = try IFRBlock<Double>(stateDictionary: tensors, metadata: metadata)
+    let file = try ReferenceFiles.safetensors()
+    let metadata = file.metadata
+    let block = try IFRBlock<Double>(safeTensors: file)
     #expect(block.form == IFRBlockForm(referenceName: metadata["form"] ?? ""))
     #expect(block.groups == 4 && block.epsilon == 1e-5)
     #expect(block.channels == 8 && block.innerChannels == 8)
     #expect(!block.conv1Weight.isNormalized)
-    let eq5 = try IFRBlock<Double>(stateDictionary: tensors, metadata: metadata, form: .eq5)
+    let eq5 = try IFRBlock<Double>(safeTensors: file, form: .eq5)
     #expect(eq5.form == .eq5)
+    // Float loads the float64 file by conversion.
+    let single = try IFRBlock<Float>(safeTensors: file)
+    #expect(single.parameterVector.count == block.parameterCount)
   }
 }

@@ -1,4 +1,5 @@
 import DEQCore
+import Foundation
 import IFRHead
 import Testing
 
@@ -90,5 +91,25 @@ struct StateDictionaryTests {
       try IFRBlock<Double>(stateDictionary: tensors, metadata: ["groups": "3"])
     }
     #expect(block.metadata["form"] == "xshort")
+  }
+
+  @Test("safetensors round trip through a file, and unreadable files are typed errors")
+  func safeTensorsFile() throws {
+    var rng = SeededGenerator(seed: 92)
+    let block = IFRBlock<Float>(channels: 8, innerChannels: 4, form: .mdeq, using: &rng)
+    let url = FileManager.default.temporaryDirectory
+      .appendingPathComponent("ifr-block-\(ProcessInfo.processInfo.processIdentifier).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try block.write(to: url)
+    let loaded = try IFRBlock<Float>(contentsOf: url)
+    #expect(loaded.form == .mdeq)
+    #expect(loaded.parameterVector == block.parameterVector)
+    let missing = url.appendingPathExtension("missing")
+    #expect {
+      try IFRBlock<Float>(contentsOf: missing)
+    } throws: { error in
+      if case .tensorFile = error as? IFRHeadError { return true }
+      return false
+    }
   }
 }
