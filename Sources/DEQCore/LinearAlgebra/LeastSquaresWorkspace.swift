@@ -71,6 +71,29 @@ public struct LeastSquaresWorkspace<Scalar: DEQScalar>: Sendable {
     _ matrix: UnsafeBufferPointer<Scalar>, _ rhs: UnsafeBufferPointer<Scalar>,
     regularization: Scalar = 0
   ) throws(LinearAlgebraError) -> [Scalar] {
+    var x = [Scalar](repeating: 0, count: columns)
+    try x.withUnsafeMutableBufferPointer { (out) throws(LinearAlgebraError) in
+      try solve(matrix, rhs, regularization: regularization, into: out)
+    }
+    return x
+  }
+
+  /// Solves the (regularised) least-squares problem into a caller-owned buffer, without
+  /// allocating: the variant for solver iterations.
+  ///
+  /// - Parameters:
+  ///   - matrix: `A`, `rows × columns` scalars, **row-major**.
+  ///   - rhs: `b`, `rows` scalars.
+  ///   - regularization: `λ ≥ 0`.
+  ///   - solution: receives `x`; at least `columns` scalars.
+  /// - Throws: as ``solve(_:_:regularization:)``.
+  public mutating func solve(
+    _ matrix: UnsafeBufferPointer<Scalar>, _ rhs: UnsafeBufferPointer<Scalar>,
+    regularization: Scalar = 0, into solution: UnsafeMutableBufferPointer<Scalar>
+  ) throws(LinearAlgebraError) {
+    guard solution.count >= columns else {
+      throw .dimensionMismatch(expected: [columns], actual: [solution.count])
+    }
     guard matrix.count == rows * columns else {
       throw .dimensionMismatch(expected: [rows, columns], actual: [matrix.count])
     }
@@ -110,6 +133,6 @@ public struct LeastSquaresWorkspace<Scalar: DEQScalar>: Sendable {
     if info < 0 { throw .lapack(routine: "gelsd", info: info) }
     if info > 0 { throw .noConvergence(routine: "gelsd", info: info) }
     self.rank = Int(rank)
-    return Array(b[0..<n])
+    for i in 0..<n { solution[i] = b[i] }
   }
 }

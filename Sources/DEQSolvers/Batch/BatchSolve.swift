@@ -1,0 +1,112 @@
+// Batches of independent fixed-point problems (one per RoI in the IFR head).
+//
+// Each problem keeps its own history, stopping decision, status and trace; nothing is
+// coupled (torchdeq stops a whole batch on the batch's worst residual and shares one
+// line-search step; we do neither). The lockstep driver advances every active problem by
+// one map evaluation per round, so a batched map can evaluate all active problems in one
+// call, and each problem performs exactly the arithmetic of its solo solve.
+
+/// Solves independent problems, each exactly as ``solve(_:using:stopping:diagnostics:observer:)``
+/// would alone.
+///
+/// - Parameters:
+///   - problems: the problems; each has its own map and start.
+///   - algorithm: the algorithm for every problem.
+///   - stopping: the criteria, applied to each problem separately.
+///   - diagnostics: an optional per-step measurement, applied to each problem.
+///   - observer: sees `(problem index, entry, iterate)`; `.stop` stops that problem only.
+/// - Returns: one solution per problem, in order.
+@inlinable
+public func solve<V: ContiguousVectorSpace>(
+  batch problems: [FixedPointProblem<V>],
+  using algorithm: some FixedPointAlgorithm,
+  stopping: StoppingCriteria = StoppingCriteria(),
+  diagnostics: StepDiagnostics<V>? = nil,
+  observer: ((Int, TraceEntry, V) -> ObserverAction)? = nil
+) -> [FixedPointSolution<V>] {
+  problems.indices.map { i in
+    let local: SolverObserver<V>? = observer.map { o in { entry, z in o(i, entry, z) } }
+    return solve(
+      problems[i], using: algorithm, stopping: stopping, diagnostics: diagnostics,
+      observer: local)
+  }
+}
+
+/// Solves independent problems whose map is evaluated for all active problems at once.
+///
+/// Every round, `map(points, active)` receives the pending point of every problem and a
+/// mask of those still running, and returns `f` of each point at least where `active` is
+/// true (entries for inactive problems are ignored). Each problem's result equals, bit for
+/// bit, its solo solve with the map `z ↦ map([z], [true])[0]`, provided the batched map
+/// computes each problem's value independently of the others.
+///
+/// - Parameters:
+///   - starts: the starting points.
+///   - map: the batched map.
+///   - algorithm, stopping, diagnostics, observer: as in ``solve(batch:using:stopping:diagnostics:observer:)``.
+/// - Returns: one solution per start, in order.
+/// - Complexity: at most `max(mapEvaluations)` calls of `map`.
+@inlinable
+public func solve<V: ContiguousVectorSpace>(
+  batch starts: [V],
+  map: ([V], _ active: [Bool]) -> [V],
+  using algorithm: some FixedPointAlgorithm,
+  stopping: StoppingCriteria = StoppingCriteria(),
+  diagnostics: StepDiagnostics<V>? = nil,
+  observer: ((Int, TraceEntry, V) -> ObserverAction)? = nil
+) -> [FixedPointSolution<V>] {
+  _solveLockstep(
+    starts, map: map, kernel: _ContiguousKernel<V>.self, algorithm.algorithmKind, stopping,
+    diagnostics, observer)
+}
+
+/// The batched-map solve for iterates of any ``VectorSpace``.
+@inlinable
+@_disfavoredOverload
+public func solve<V: VectorSpace>(
+  batch starts: [V],
+  map: ([V], _ active: [Bool]) -> [V],
+  using algorithm: some FixedPointAlgorithm,
+  stopping: StoppingCriteria = StoppingCriteria(),
+  diagnostics: StepDiagnostics<V>? = nil,
+  observer: ((Int, TraceEntry, V) -> ObserverAction)? = nil
+) -> [FixedPointSolution<V>] {
+  _solveLockstep(
+    starts, map: map, kernel: _GenericKernel<V>.self, algorithm.algorithmKind, stopping,
+    diagnostics, observer)
+}
+
+@inlinable
+func _solveLockstep<K: _VectorKernel>(
+  _ starts: [K.Vector], map: ([K.Vector], [Bool]) -> [K.Vector], kernel: K.Type,
+  _ kind: AlgorithmKind, _ stopping: StoppingCriteria,
+  _ diagnostics: StepDiagnostics<K.Vector>?,
+  _ observer: ((Int, TraceEntry, K.Vector) -> ObserverAction)?
+) -> [FixedPointSolution<K.Vector>] {
+  let startTime = ContinuousClock.now
+  let runs = starts.indices.map { i in
+    let local: SolverObserver<K.Vector>? = observer.map { o in { entry, z in o(i, entry, z) } }
+    return _SolveRun<K>(
+      kind: kind, start: starts[i], criteria: stopping, diagnostics: diagnostics,
+      observer: local, startTime: startTime)
+  }
+  var active = runs.map { $0.status == nil }
+  while active.contains(true) {
+    var values: [K.Vector]
+    do {
+      // The points array is released before the steppers write to their buffers.
+      let points = runs.map { $0.stepper.point }
+      values = map(points, active)
+    }
+    precondition(values.count == runs.count, "the batched map must return one value per problem")
+    for i in runs.indices where active[i] {
+      runs[i].stepper.setMapValue(values[i])
+    }
+    values.removeAll()
+    for i in runs.indices where active[i] {
+      runs[i].deliver()
+      active[i] = runs[i].status == nil
+    }
+  }
+  return runs.map { $0.solution() }
+}

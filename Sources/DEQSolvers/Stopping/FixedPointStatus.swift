@@ -1,0 +1,53 @@
+/// How a fixed-point solve ended.
+///
+/// Not converging is a status, not an error: the solution still holds the best iterate
+/// and the whole trace. Use ``FixedPointSolution/requireConverged()`` to turn anything
+/// but ``converged`` into a thrown ``FixedPointError``.
+public enum FixedPointStatus: String, Sendable, Equatable, Hashable, Codable, CaseIterable {
+  /// The tolerance of the ``StoppingCriteria`` was met.
+  case converged
+  /// The iteration cap was reached first.
+  case maxIterations
+  /// The residual improved by less than the stall ratio over the stall window.
+  case stalled
+  /// The residual grew beyond the divergence factor times the starting residual.
+  case diverged
+  /// The map returned NaN or infinity (or the iterate became non-finite).
+  case nonFinite
+  /// The algorithm could not produce a new iterate (Broyden: the update's denominator
+  /// was zero or non-finite again right after a reset).
+  case breakdown
+  /// An observer asked the solve to stop.
+  case stoppedByObserver
+
+  /// Whether the status is ``converged``.
+  @inlinable
+  public var isConverged: Bool { self == .converged }
+
+  /// One sentence saying what happened and what to try.
+  public var explanation: String {
+    switch self {
+    case .converged:
+      "Converged: the residual met the tolerance; the fixed point is the lowest-residual iterate."
+    case .maxIterations:
+      "Hit the iteration cap before the tolerance: raise maxIterations, loosen the tolerance, "
+        + "or use a faster solver (Anderson or Broyden instead of Picard)."
+    case .stalled:
+      "Stalled: the residual barely improved over the stall window, usually at the rounding "
+        + "floor of the scalar type or a non-contractive map; loosen the tolerance, use Double, "
+        + "or check the map's spectral radius."
+    case .diverged:
+      "Diverged: the residual grew far above its starting value; the map is probably not "
+        + "contractive here, so add damping, a line search, or a better starting point."
+    case .nonFinite:
+      "The map returned NaN or infinity at an iterate; check the map for overflow or invalid "
+        + "inputs, or add damping so the iterates stay in its domain."
+    case .breakdown:
+      "Breakdown: the quasi-Newton update was undefined even right after a reset (zero or "
+        + "non-finite denominator), so the map is likely flat or the residual is at rounding "
+        + "level; try Anderson or Picard."
+    case .stoppedByObserver:
+      "Stopped by the observer before the tolerance was met; the best iterate so far is returned."
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/// What a solve recorded about one iterate `z_k`.
+///
+/// Entry `k = 0` describes the starting point; entry `k` the `k`-th accepted iterate.
+/// Line-search trial points are not entries, but they count in ``mapEvaluations``.
+///
+/// ```
+/// absoluteResidual = ‖f(z_k) − z_k‖₂
+/// relativeResidual = ‖f(z_k) − z_k‖₂ / (‖f(z_k)‖₂ + 1e-9)
+/// stepNorm         = ‖z_k − z_{k−1}‖₂          (0 for k = 0)
+/// ```
+///
+/// The `1e-9` in the relative residual is ``TraceEntry/relativeResidualEpsilon``, the
+/// value the DEQ code and torchdeq use, so that traces compare directly with theirs.
+/// Norms are computed in the iterate's scalar type and stored as `Double`.
+public struct TraceEntry: Sendable, Equatable, Codable {
+  /// The guard added to `‖f(z)‖₂` in the relative residual (torchdeq's `1e-9`).
+  public static let relativeResidualEpsilon: Double = 1e-9
+
+  /// The iteration index `k` (0 is the starting point).
+  public var iteration: Int
+  /// `‖f(z_k) − z_k‖₂`; NaN or infinity when the map produced a non-finite value.
+  public var absoluteResidual: Double
+  /// `‖f(z_k) − z_k‖₂ / (‖f(z_k)‖₂ + 1e-9)`.
+  public var relativeResidual: Double
+  /// `‖z_k − z_{k−1}‖₂`, the length of the step that produced `z_k` (0 at `k = 0`).
+  public var stepNorm: Double
+  /// Map evaluations so far, including this iterate's and every line-search trial.
+  public var mapEvaluations: Int
+  /// Wall-clock time from the start of the solve to the end of this step's bookkeeping.
+  public var elapsed: Duration
+  /// The spectral radius of `∂f/∂z` at `z_k`, when a ``StepDiagnostics`` hook measured it.
+  public var spectralRadius: SpectralRadiusRecord?
+
+  /// Creates an entry.
+  public init(
+    iteration: Int, absoluteResidual: Double, relativeResidual: Double, stepNorm: Double,
+    mapEvaluations: Int, elapsed: Duration, spectralRadius: SpectralRadiusRecord? = nil
+  ) {
+    self.iteration = iteration
+    self.absoluteResidual = absoluteResidual
+    self.relativeResidual = relativeResidual
+    self.stepNorm = stepNorm
+    self.mapEvaluations = mapEvaluations
+    self.elapsed = elapsed
+    self.spectralRadius = spectralRadius
+  }
+}
