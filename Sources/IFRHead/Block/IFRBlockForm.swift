@@ -7,6 +7,7 @@
 /// | ``eq5`` | `g(R) + R` | no for a generic X: `F = H` needs `g(R) = −X`, which GN2's output cannot equal |
 /// | ``xshort`` | `g(R) + X` | yes in practice |
 /// | ``mdeq`` | `GN3(ReLU(GN2(conv2(ReLU(GN1(conv1(H))))) + X) + H))` | yes in practice |
+/// | ``noResidual`` | `g(H)` (X ignored) | not an IFR form: the explicit baseline without the double residual (Table 8) |
 public enum IFRBlockForm: String, Sendable, CaseIterable, Codable, CustomStringConvertible {
   /// `GN3(ReLU(g(R) + R))`: what the authors' released mask head computes (the default).
   case ifrCode
@@ -17,20 +18,25 @@ public enum IFRBlockForm: String, Sendable, CaseIterable, Codable, CustomStringC
   /// `GN3(ReLU(GN2(conv2(ReLU(GN1(conv1(H)))) + X) + H))`: the locuslab MDEQ residual block,
   /// X injected before GN2.
   case mdeq
+  /// `g(H) = GN2(conv2(ReLU(GN1(conv1(H)))))`: the two convolutions without either residual
+  /// connection; X does not enter. Only for the explicit baseline of the paper's Table 8
+  /// (started from `H₀ = X`), not a fixed-point form.
+  case noResidual
 
   /// The name used in the reference files and safetensors metadata (`ifr_code`, `eq5`,
-  /// `xshort`, `mdeq`).
+  /// `xshort`, `mdeq`, `no_residual`).
   public var referenceName: String {
     switch self {
     case .ifrCode: "ifr_code"
     case .eq5: "eq5"
     case .xshort: "xshort"
     case .mdeq: "mdeq"
+    case .noResidual: "no_residual"
     }
   }
 
-  /// The form named `name` in the reference files or metadata (`ifr_code`, `eq5`, `xshort`,
-  /// `mdeq`; the Swift case names are accepted too).
+  /// The form named `name` in the reference files or metadata (``referenceName``; the Swift
+  /// case names are accepted too).
   public init?(referenceName name: String) {
     guard
       let form = Self.allCases.first(where: { $0.referenceName == name || $0.rawValue == name })
@@ -40,6 +46,12 @@ public enum IFRBlockForm: String, Sendable, CaseIterable, Codable, CustomStringC
 
   /// Whether the output passes through ReLU and the final GroupNorm GN3.
   public var hasFinalNormalization: Bool { self == .ifrCode || self == .mdeq }
+
+  /// The four fixed-point forms of the IFR block (every case but ``noResidual``).
+  public static var fixedPointForms: [IFRBlockForm] { [.ifrCode, .eq5, .xshort, .mdeq] }
+
+  /// Whether conv1 reads `H` alone (``mdeq``, ``noResidual``) rather than `R = H + X`.
+  @inlinable var convolvesStateOnly: Bool { self == .mdeq || self == .noResidual }
 
   /// The reference name.
   public var description: String { referenceName }

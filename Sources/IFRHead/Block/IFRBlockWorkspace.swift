@@ -164,7 +164,7 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
     let x = injection.baseAddress.unsafelyUnwrapped
     let out = output.baseAddress.unsafelyUnwrapped
     // conv1 input.
-    if form == .mdeq {
+    if form.convolvesStateOnly {
       convInput.update(from: h, count: n)
     } else {
       for i in 0..<n { convInput[i] = h[i] + x[i] }
@@ -194,6 +194,8 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
       for i in 0..<n { out[i] = scratchA[i] + convInput[i] }
     case .xshort:
       for i in 0..<n { out[i] = scratchA[i] + x[i] }
+    case .noResidual:
+      out.update(from: scratchA, count: n)
     case .ifrCode, .mdeq:
       for i in 0..<n {
         let value = scratchA[i] + convInput[i]
@@ -242,7 +244,7 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
     switch form {
     case .eq5:
       for i in 0..<n { out[i] = scratchA[i] + t[i] }
-    case .xshort:
+    case .xshort, .noResidual:
       out.update(from: scratchA, count: n)
     case .ifrCode, .mdeq:
       for i in 0..<n { scratchA[i] += t[i] }
@@ -280,7 +282,7 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
     let parameters = accumulatingParameters
     // scratchB = ∂(GN2 output) and the direct path to the conv1 input.
     switch form {
-    case .eq5, .xshort:
+    case .eq5, .xshort, .noResidual:
       scratchB.update(from: u, count: n)
     case .ifrCode, .mdeq:
       GroupNorm<Scalar>.vjp(
@@ -321,7 +323,7 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
     Conv2D<Scalar>.inputCotangent(
       scratchInner, weight: w1, outChannels: inner, inChannels: channels, height: height,
       width: width, columns: columns, into: dh)
-    // Direct paths: ∂R (or ∂H for mdeq) gets scratchB except for xshort.
+    // Direct paths: ∂R (or ∂H for mdeq) gets scratchB except for xshort and noResidual.
     switch form {
     case .xshort:
       if let injection {
@@ -338,6 +340,8 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
       if let injection {
         injection.baseAddress.unsafelyUnwrapped.update(from: scratchA, count: n)
       }
+    case .noResidual:
+      injection?.baseAddress.unsafelyUnwrapped.update(repeating: 0, count: n)
     }
   }
 
