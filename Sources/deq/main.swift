@@ -1,1 +1,3 @@
 import DEQCommandLine
+
+DEQ.runAndExit()

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+
+/// The `deq` command: spectral radius and residual norms of DEQ fixed-point solves, step
+/// by step, and the Section 3.5 convergence analysis of the IFR paper in one command.
+public struct DEQ: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "deq",
+    abstract: "Deep-equilibrium fixed points of the IFR block: solve, inspect, analyse.",
+    discussion: """
+      Every subcommand works on one IFR problem: a block F (--weights, or a seeded random \
+      block) and an injection X of N RoIs (--input, or seeded random data). Each RoI is an \
+      independent fixed-point problem H* = F(H*; X).
+
+      Examples:
+        deq analyze --plot analysis.svg
+        deq solve --solver anderson --max-iterations 50 --spectral-every 5
+        deq spectrum --at equilibrium --method arnoldi
+        deq apply --weights block.safetensors --input x.npy --state h.npy --output f.npy
+        deq params --format json
+
+      Exit codes: 0 success; 1 a solve did not converge or an analysis claim failed; \
+      64 usage error; 65 unreadable or invalid input file; 73 an output file could not be \
+      written.
+      """,
+    subcommands: [Analyze.self, Solve.self, Spectrum.self, Apply.self, Params.self]
+  )
+
+  public init() {}
+
+  /// Runs the tool with `arguments` (the process's own when `nil`) and exits with its code.
+  ///
+  /// Errors print as one line, `deq: error: …`, on standard error; help goes to standard
+  /// output with exit code 0.
+  public static func runAndExit(_ arguments: [String]? = nil) -> Never {
+    do {
+      var command = try parseAsRoot(arguments)
+      try command.run()
+      Foundation.exit(0)
+    } catch let error as CommandLineError {
+      printError(error.description)
+      Foundation.exit(error.exitCode.rawValue)
+    } catch let code as ExitCode {
+      Foundation.exit(code.rawValue)
+    } catch {
+      let code = exitCode(for: error)
+      if code == .success { exit(withError: error) }  // help and version
+      printError(message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)")
+      Foundation.exit(code.rawValue)
+    }
+  }
+
+  static func printError(_ message: String) {
+    FileHandle.standardError.write(Data("deq: error: \(message)\n".utf8))
+  }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import DEQCore
+import IFRHead
+
+/// The form of the block, as spelled on the command line.
+enum FormOption: String, CaseIterable, ExpressibleByArgument {
+  case ifrCode = "ifr-code"
+  case eq5
+  case xshort
+  case mdeq
+
+  var form: IFRBlockForm {
+    switch self {
+    case .ifrCode: .ifrCode
+    case .eq5: .eq5
+    case .xshort: .xshort
+    case .mdeq: .mdeq
+    }
+  }
+}
+
+/// The floating-point precision of a run.
+enum PrecisionOption: String, CaseIterable, ExpressibleByArgument {
+  case double
+  case float
+}
+
+/// The options that say which problem to work on, shared by every subcommand.
+struct ProblemOptions: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "Block weights: a safetensors file with PyTorch state_dict names.",
+      discussion:
+        "conv1.weight (or conv1.weight_g + conv1.weight_v), conv2.*, gn1.weight, gn1.bias, gn2.*, gn3.*. Without it a seeded random block is made.",
+      valueName: "file.safetensors"))
+  var weights: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "The injection X: a .npy file of shape [N, C, H, W] (N RoIs).",
+      discussion: "Without it a seeded standard-normal X of --batch × --channels × --size × --size is made.",
+      valueName: "x.npy"))
+  var input: String?
+
+  @Option(help: "Channels C of a random block and input (ignored with --weights/--input).")
+  var channels: Int = 8
+
+  @Option(help: "Inner width of a random block (default: --channels).")
+  var innerChannels: Int?
+
+  @Option(help: "Height and width of a random input.")
+  var size: Int = 6
+
+  @Option(help: "Number of RoIs N of a random input.")
+  var batch: Int = 2
+
+  @Option(help: "Seed of the random block and input.")
+  var seed: UInt64 = 7
+
+  @Option(help: "The map F: ifr-code (released code), eq5 (the paper's Eq. 5 literally), xshort, mdeq.")
+  var form: FormOption = .ifrCode
+
+  @Option(help: "GroupNorm groups (default: the weights file's metadata, else 4).")
+  var groups: Int?
+
+  @Option(help: "Floating-point precision: double or float.")
+  var precision: PrecisionOption = .double
+
+  @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
+  var threads: Int?
+
+  mutating func validate() throws {
+    func positive(_ value: Int, _ flag: String) throws {
+      guard value > 0 else { throw ValidationError("--\(flag) must be positive, got \(value)") }
+    }
+    try positive(channels, "channels")
+    try positive(size, "size")
+    try positive(batch, "batch")
+    if let innerChannels { try positive(innerChannels, "inner-channels") }
+    if let groups { try positive(groups, "groups") }
+    if let threads { try positive(threads, "threads") }
+    if weights == nil {
+      let g = groups ?? 4
+      guard channels % g == 0, (innerChannels ?? channels) % g == 0 else {
+        throw ValidationError(
+          "--groups \(g) must divide --channels \(channels) and the inner width \(innerChannels ?? channels)")
+      }
+    }
+  }
+}

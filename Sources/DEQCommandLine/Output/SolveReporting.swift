@@ -1,0 +1,82 @@
+import DEQCore
+import DEQSolvers
+import Foundation
+
+/// Turning solver results into the report types, tables, CSV and plots.
+enum SolveReporting {
+  static func report<V: VectorSpace>(_ solution: FixedPointSolution<V>, index: Int) -> Reports.Solve {
+    Reports.Solve(
+      index: index, status: solution.status.rawValue, explanation: solution.status.explanation,
+      converged: solution.status.isConverged, iterations: solution.iterations,
+      mapEvaluations: solution.mapEvaluations, bestIteration: solution.bestIteration,
+      trace: solution.trace.map { entry in
+        Reports.TraceEntry(
+          iteration: entry.iteration, absoluteResidual: entry.absoluteResidual,
+          relativeResidual: entry.relativeResidual, stepNorm: entry.stepNorm,
+          mapEvaluations: entry.mapEvaluations,
+          spectralRadius: entry.spectralRadius.flatMap { $0.value.isFinite ? $0.value : nil })
+      })
+  }
+
+  /// A readable table per problem: status line, then the (thinned) trace.
+  static func table(_ problems: [Reports.Solve], title: String) -> String {
+    var out = "\(title)\n"
+    let showRho = problems.contains { $0.trace.contains { $0.spectralRadius != nil } }
+    for problem in problems {
+      out += "\nRoI \(problem.index): \(problem.status) after \(problem.iterations) iterations, "
+      out += "\(problem.mapEvaluations) map evaluations. \(problem.explanation)\n"
+      var table = TextTable(
+        headers: ["iteration", "‖F(H)−H‖", "relative"] + (showRho ? ["ρ(∂F/∂H)"] : []))
+      for i in TextTable.logThinnedIndices(count: problem.trace.count) {
+        let entry = problem.trace[i]
+        table.append(
+          ["\(entry.iteration)", formatScientific(entry.absoluteResidual),
+           formatScientific(entry.relativeResidual)]
+            + (showRho ? [entry.spectralRadius.map { String(format: "%.6f", $0) } ?? ""] : []))
+      }
+      out += table.render()
+    }
+    return out
+  }
+
+  static let csvHeader =
+    "problem,iteration,absoluteResidual,relativeResidual,stepNorm,mapEvaluations,spectralRadius"
+
+  static func csv(_ problems: [Reports.Solve]) -> String {
+    var out = csvHeader + "\n"
+    for problem in problems {
+      for entry in problem.trace {
+        out += [
+          "\(problem.index)", "\(entry.iteration)", formatExact(entry.absoluteResidual),
+          formatExact(entry.relativeResidual), formatExact(entry.stepNorm),
+          entry.mapEvaluations.map(String.init) ?? "", formatExact(entry.spectralRadius),
+        ].joined(separator: ",") + "\n"
+      }
+    }
+    return out
+  }
+
+  /// Residual (log) and, when computed, spectral radius against the iteration.
+  static func plot(_ problems: [Reports.Solve], title: String) -> SVGPlot {
+    var panels = [
+      SVGPlot.Panel(
+        yLabel: "‖F(H) − H‖₂", logY: true,
+        series: problems.map { p in
+          SVGPlot.Series(
+            name: "RoI \(p.index)",
+            points: p.trace.map { (Double($0.iteration), $0.absoluteResidual) })
+        }, referenceLine: nil)
+    ]
+    if problems.contains(where: { $0.trace.contains { $0.spectralRadius != nil } }) {
+      panels.append(
+        SVGPlot.Panel(
+          yLabel: "spectral radius ρ(∂F/∂H)", logY: false,
+          series: problems.map { p in
+            SVGPlot.Series(
+              name: "RoI \(p.index)",
+              points: p.trace.compactMap { e in e.spectralRadius.map { (Double(e.iteration), $0) } })
+          }, referenceLine: 1))
+    }
+    return SVGPlot(title: title, xLabel: "iteration", logX: false, panels: panels)
+  }
+}

@@ -1,0 +1,166 @@
+import DEQCore
+import DEQSolvers
+import Foundation
+import IFRHead
+
+/// An IFR problem ready to run: the block F, the injection X of N RoIs, and a description.
+///
+/// Each RoI is its own fixed-point problem; its iterate is a `[1, C, H, W]` tensor so that
+/// the block's batched entry points (rank 4) serve one RoI without reshaping.
+struct LoadedProblem<Scalar: DEQScalar> {
+  var block: IFRBlock<Scalar>
+  /// X, `[N, C, H, W]`.
+  var injection: Tensor<Scalar>
+  var description: Reports.ProblemDescription
+  /// Paths read (never overwritten by outputs).
+  var inputPaths: [String]
+
+  var batch: Int { injection.shape[0] }
+  var roiShape: [Int] { [1] + injection.shape.dropFirst() }
+  var dimension: Int { injection.count / Swift.max(batch, 1) }
+
+  /// X of one RoI, `[1, C, H, W]`.
+  func injection(roi: Int) -> Tensor<Scalar> {
+    Tensor(sampleOf: injection, roi)
+  }
+
+  /// Builds the problem from the options: files when given, seeded random data otherwise.
+  static func load(_ options: ProblemOptions) throws(CommandLineError) -> LoadedProblem {
+    if let threads = options.threads { BLASThreads.count = threads }
+    var generator = SeededGenerator(seed: options.seed)
+    var inputPaths: [String] = []
+    let block: IFRBlock<Scalar>
+    if let path = options.weights {
+      inputPaths.append(path)
+      let file: SafeTensorsFile
+      do {
+        file = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: path))
+      } catch {
+        throw .input(path: path, reason: error.description)
+      }
+      var metadata = file.metadata
+      if let groups = options.groups { metadata["groups"] = String(groups) }
+      do {
+        block = try IFRBlock(
+          stateDictionary: file.tensors.mapValues { $0.converted(to: Scalar.self) },
+          metadata: metadata, form: options.form.form)
+      } catch {
+        throw .input(path: path, reason: error.description)
+      }
+    } else {
+      var channels = options.channels
+      if let path = options.input {
+        // A random block sized to the input's channels.
+        channels = try readInjection(path).shape[1]
+      }
+      let groups = options.groups ?? 4
+      let inner = options.innerChannels ?? channels
+      guard channels % groups == 0, inner % groups == 0 else {
+        throw .usage(
+          "--groups \(groups) must divide the channels \(channels) and the inner width \(inner)")
+      }
+      block = IFRBlock(
+        channels: channels, innerChannels: inner, groups: groups, form: options.form.form,
+        using: &generator)
+    }
+
+    let injection: Tensor<Scalar>
+    if let path = options.input {
+      inputPaths.append(path)
+      injection = try readInjection(path)
+      guard injection.shape[1] == block.channels else {
+        throw .input(
+          path: path,
+          reason: "X has \(injection.shape[1]) channels but the block has \(block.channels)")
+      }
+    } else {
+      injection = Tensor(
+        normalWithMean: 0, standardDeviation: 1,
+        shape: [options.batch, block.channels, options.size, options.size], using: &generator)
+    }
+    let description = Reports.ProblemDescription(
+      form: options.form.rawValue, precision: options.precision.rawValue,
+      batch: injection.shape[0], channels: block.channels, innerChannels: block.innerChannels,
+      height: injection.shape[2], width: injection.shape[3], groups: block.groups,
+      weights: options.weights ?? "random", input: options.input ?? "random",
+      seed: options.weights == nil || options.input == nil ? options.seed : nil)
+    return LoadedProblem(
+      block: block, injection: injection, description: description, inputPaths: inputPaths)
+  }
+
+  /// Reads a `[N, C, H, W]` tensor of finite values from a `.npy` file.
+  static func readTensor(
+    _ path: String, what: String
+  ) throws(CommandLineError) -> Tensor<Scalar> {
+    let tensor: Tensor<Scalar>
+    do {
+      tensor = try NPY.readAny(contentsOf: URL(fileURLWithPath: path)).converted(to: Scalar.self)
+    } catch {
+      throw .input(path: path, reason: error.description)
+    }
+    guard tensor.rank == 4, tensor.shape.allSatisfy({ $0 > 0 }) else {
+      throw .input(
+        path: path, reason: "\(what) must have shape [N, C, H, W] with N, C, H, W ≥ 1, got \(tensor.shape)")
+    }
+    guard tensor.isFinite else {
+      throw .input(path: path, reason: "\(what) contains NaN or infinity")
+    }
+    return tensor
+  }
+
+  static func readInjection(_ path: String) throws(CommandLineError) -> Tensor<Scalar> {
+    try readTensor(path, what: "the injection X")
+  }
+
+  /// Reads a state H of the injection's shape.
+  func readState(_ path: String) throws(CommandLineError) -> Tensor<Scalar> {
+    let state = try Self.readTensor(path, what: "the state H")
+    guard state.shape == injection.shape else {
+      throw .input(path: path, reason: "H has shape \(state.shape) but X has \(injection.shape)")
+    }
+    return state
+  }
+
+  /// Evaluates F(H; X) for all RoIs.
+  func apply(_ state: Tensor<Scalar>) -> Tensor<Scalar> {
+    block(state, injection: injection)
+  }
+
+  /// The fixed-point problem of one RoI, from `start` (`[1, C, H, W]`), evaluated through
+  /// its own workspace without allocating.
+  func fixedPointProblem(roi: Int, start: Tensor<Scalar>? = nil) -> FixedPointProblem<Tensor<Scalar>> {
+    let workspace = block.makeWorkspace(height: injection.shape[2], width: injection.shape[3])
+    let x = injection(roi: roi)
+    return FixedPointProblem(start: start ?? Tensor(zeros: roiShape), inPlaceMap: { z, out in
+      z.withUnsafeBufferPointer { h in
+        x.withUnsafeBufferPointer { xs in
+          out.withUnsafeMutableBufferPointer { y in workspace.evaluate(state: h, injection: xs, into: y) }
+        }
+      }
+    })
+  }
+
+  /// The Jacobian ∂F/∂H of one RoI at `point` (`[1, C, H, W]`), with exact JVPs and VJPs.
+  func jacobian(roi: Int, at point: Tensor<Scalar>) throws(DiagnosticsError) -> JacobianOperator<Tensor<Scalar>> {
+    let block = self.block
+    let x = injection(roi: roi)
+    return try JacobianOperator(
+      at: point,
+      jvp: { v in block.jvp(at: point, injection: x, tangent: v) },
+      vjp: { u in block.vjp(at: point, injection: x, cotangent: u).state })
+  }
+}
+
+extension Tensor {
+  /// One sample of a batch kept as a batch of one: `[1, …]`.
+  init(sampleOf batch: Tensor, _ index: Int) {
+    let sample = batch.sample(index)
+    self = Tensor.stackingOne(sample)
+  }
+
+  private static func stackingOne(_ sample: Tensor) -> Tensor {
+    var result = Tensor(zeros: [1] + sample.shape)
+    result.setSample(0, to: sample)
+    return result
+  }
+}

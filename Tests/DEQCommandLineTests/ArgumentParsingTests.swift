@@ -1,0 +1,90 @@
+import ArgumentParser
+import Testing
+
+@testable import DEQCommandLine
+
+@Suite("deq: argument parsing and help")
+struct ArgumentParsingTests {
+  @Test("Subcommands parse real argument lists into their options")
+  func parsing() throws {
+    let solve = try #require(
+      try DEQ.parseAsRoot([
+        "solve", "--solver", "anderson", "--max-iterations", "40", "--memory", "7", "--tolerance",
+        "1e-9", "--tolerance-kind", "absolute", "--spectral-every", "5", "--form", "xshort",
+        "--precision", "float", "--format", "json",
+      ]) as? Solve)
+    #expect(solve.solver == .anderson)
+    #expect(solve.maxIterations == 40)
+    #expect(solve.memory == 7)
+    #expect(solve.tolerance == 1e-9)
+    #expect(solve.toleranceKind == .absolute)
+    #expect(solve.spectralEvery == 5)
+    #expect(solve.problem.form == .xshort)
+    #expect(solve.problem.precision == .float)
+    #expect(solve.output.format == .json)
+
+    let analyze = try #require(try DEQ.parseAsRoot(["analyze"]) as? Analyze)
+    #expect(analyze.steps == 100_000)
+    #expect(analyze.problem.form == .ifrCode)
+    #expect(analyze.problem.batch == 2 && analyze.problem.channels == 8 && analyze.problem.size == 6)
+    #expect(Array(analyze.spectralSteps.prefix(7)) == [0, 1, 2, 3, 4, 5, 10])
+    #expect(analyze.spectralSteps.last == 100_000)
+
+    let spectrum = try #require(try DEQ.parseAsRoot(["spectrum", "--at", "zero", "--method", "power"]) as? Spectrum)
+    #expect(spectrum.at == .zero)
+    #expect(spectrum.method == .power)
+  }
+
+  @Test(
+    "Bad flags and values are usage errors (exit 64)",
+    arguments: [
+      ["solve", "--solver", "newton"],
+      ["solve", "--max-iterations", "-1"],
+      ["solve", "--tolerance", "nan"],
+      ["analyze", "--steps", "0"],
+      ["analyze", "--form", "eq6"],
+      ["solve", "--no-such-flag"],
+      ["solve", "--channels", "6", "--groups", "4"],
+      ["spectrum", "--precision", "half"],
+      ["frobnicate"],
+    ])
+  func usageErrors(arguments: [String]) {
+    do {
+      var command = try DEQ.parseAsRoot(arguments)
+      try command.validate()
+      Issue.record("\(arguments) parsed without error")
+    } catch {
+      #expect(DEQ.exitCode(for: error).rawValue == 64, "\(arguments): \(error)")
+    }
+  }
+
+  @Test("Every subcommand's help has an abstract, its options and examples")
+  func help() {
+    let root = DEQ.helpMessage()
+    for name in ["analyze", "solve", "spectrum", "apply", "params"] {
+      #expect(root.contains(name))
+    }
+    #expect(root.contains("Exit codes"))
+    let commands: [(ParsableCommand.Type, [String])] = [
+      (Analyze.self, ["--steps", "--spectral-every", "--plot", "--weights", "--form"]),
+      (Solve.self, ["--solver", "--max-iterations", "--memory", "--tolerance-kind", "--save-state"]),
+      (Spectrum.self, ["--state", "--at", "--method"]),
+      (Apply.self, ["--state", "--output"]),
+      (Params.self, ["--format"]),
+    ]
+    for (command, options) in commands {
+      let help = DEQ.helpMessage(for: command)
+      #expect(help.contains("Examples"), "\(command) help lacks examples")
+      for option in options { #expect(help.contains(option), "\(command) help lacks \(option)") }
+    }
+  }
+
+  @Test("Long traces are thinned on a log scale, keeping the head and the last step")
+  func thinning() {
+    let rows = TextTable.logThinnedIndices(count: 100_001, maximum: 40, head: 10)
+    #expect(rows.count <= 41)
+    #expect(Array(rows.prefix(10)) == Array(0..<10))
+    #expect(rows.last == 100_000)
+    #expect(TextTable.logThinnedIndices(count: 16) == Array(0..<16))
+  }
+}
