@@ -125,9 +125,6 @@ let allAlgorithms: [AlgorithmKind] = [
   .picard(Picard()), .anderson(Anderson()), .broyden(Broyden()),
 ]
 
-extension AlgorithmKind: FixedPointAlgorithm {
-  public var algorithmKind: AlgorithmKind { self }
-}
 
 extension AlgorithmKind: CustomTestStringConvertible {
   public var testDescription: String { name }

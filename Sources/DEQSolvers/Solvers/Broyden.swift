@@ -150,8 +150,8 @@ final class _BroydenStepper<K: _VectorKernel> {
   func advance() -> _Advance {
     if started {
       // Δz into x, Δg into gx.
-      K.difference(z, x, into: &x)
-      K.difference(gz, gx, into: &gx)
+      K.subtract(from: z, into: &x)
+      K.subtract(from: gz, into: &gx)
       switch appendPair() {
       case .proceed:
         consecutiveResets = 0
