@@ -83,4 +83,3 @@ let benchmarks: @Sendable () -> Void = {
     }
   }
 }
-

@@ -124,7 +124,9 @@ final class _AndersonStepper<K: _VectorKernel> {
     gamma = [Scalar](repeating: 0, count: m)
     // Singular values below 1e-13 of the largest count as zero: with unit-norm columns
     // that is a numerically rank-deficient history.
-    workspaces = (1...m).map { try? LeastSquaresWorkspace<Double>(rows: $0, columns: $0, rcond: 1e-13) }
+    workspaces = (1...m).map {
+      try? LeastSquaresWorkspace<Double>(rows: $0, columns: $0, rcond: 1e-13)
+    }
   }
 
   @inlinable

@@ -48,7 +48,9 @@ public struct Broyden: FixedPointAlgorithm, Equatable, Hashable, Codable {
   public var lineSearch: ArmijoLineSearch?
 
   /// Creates limited-memory Broyden.
-  public init(memory: Int = 30, memoryPolicy: MemoryPolicy = .cyclic, lineSearch: ArmijoLineSearch? = nil) {
+  public init(
+    memory: Int = 30, memoryPolicy: MemoryPolicy = .cyclic, lineSearch: ArmijoLineSearch? = nil
+  ) {
     precondition(memory >= 1, "Broyden memory must be at least 1")
     self.memory = memory
     self.memoryPolicy = memoryPolicy
