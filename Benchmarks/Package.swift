@@ -1,39 +1,38 @@
 // swift-tools-version: 6.1
-// Benchmarks for swift-deq, kept out of the main package so `swift build` / `swift test`
-// stay lean (CI never builds this package). Run from this folder:
-//
-//   swift package benchmark --target SolverBenchmarks
-//
-// To add a suite: create Benchmarks/<Name>/<Name>.swift and add "<Name>" with its library
-// dependencies to `suites` below.
+// Benchmarks for swift-deq, kept out of the main package so that `swift build` and
+// `swift test` stay lean. Run with `swift package benchmark` in this folder
+// (or `swift package benchmark --target IFRBenchmarks` for one suite).
 
 import PackageDescription
 
-/// SwiftPM names a path dependency after its folder, so the main package's identity is the
-/// name of the folder that holds this one (`main`, `swift-deq`, a worktree's name, …).
-let deq = String(Context.packageDirectory.split(separator: "/").dropLast().last ?? "swift-deq")
-
-/// Each benchmark suite: its target name and the swift-deq products it measures.
-let suites: [(name: String, products: [String])] = [
-  ("SolverBenchmarks", ["DEQSolvers"])
-]
+/// One benchmark executable per module area, each in `Benchmarks/<name>/`.
+func benchmark(_ name: String, _ products: [String]) -> Target {
+  .executableTarget(
+    name: name,
+    dependencies: [.product(name: "Benchmark", package: "benchmark")]
+      + products.map { .product(name: $0, package: "swift-deq") },
+    path: "Benchmarks/\(name)",
+    plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+  )
+}
 
 let package = Package(
   name: "swift-deq-benchmarks",
   platforms: [.macOS(.v15)],
   dependencies: [
     .package(
-      url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
-    .package(path: ".."),
+      url: "https://github.com/ordo-one/benchmark", from: "1.38.1",
+      traits: ["MallocInterposer"]),
+    // Named explicitly: a path package otherwise takes the folder's name.
+    .package(name: "swift-deq", path: ".."),
   ],
-  targets: suites.map { suite in
-    .executableTarget(
-      name: suite.name,
-      dependencies: [.product(name: "Benchmark", package: "benchmark")]
-        + suite.products.map { .product(name: $0, package: deq) },
-      path: "Benchmarks/\(suite.name)",
-      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-    )
-  },
+  targets: [
+    // MARK: - DEQSolvers: solvers
+    benchmark("SolverBenchmarks", ["DEQSolvers"]),
+    // MARK: - DEQSolvers: diagnostics
+    benchmark("DiagnosticsBenchmarks", ["DEQSolvers", "DEQCore"]),
+    // MARK: - IFRHead
+    benchmark("IFRBenchmarks", ["IFRHead", "DEQCore"]),
+  ],
   swiftLanguageModes: [.v6]
 )

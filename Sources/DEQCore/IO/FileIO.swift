@@ -1,0 +1,135 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Whole-file reads and atomic whole-file writes, with the operating system's own error
+/// messages (`"No such file or directory"`) in the thrown
+/// ``TensorFileError/io(file:operation:message:)``.
+///
+/// A write goes to a new temporary file in the destination's directory (so both are on one
+/// file system), is flushed to disk with `fsync`, and is then renamed over the destination.
+/// `rename` is atomic: a reader sees the old file or the new one, never a mixture, and a
+/// failed or interrupted write leaves the old file as it was. The temporary file is created
+/// with mode `0666` less the umask, like any new file, and is removed if anything fails.
+public enum FileIO {
+  /// The path of a file URL, as used in error messages.
+  public static func label(for url: URL) -> String {
+    url.isFileURL ? url.path(percentEncoded: false) : url.absoluteString
+  }
+
+  /// Reads a whole regular file.
+  ///
+  /// - Throws: ``TensorFileError/io(file:operation:message:)`` when the file cannot be opened
+  ///   or read, or is not a regular file.
+  public static func read(contentsOf url: URL) throws(TensorFileError) -> Data {
+    let path = label(for: url)
+    guard url.isFileURL else {
+      throw .io(file: path, operation: "read", message: "only file URLs can be read")
+    }
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else {
+      throw .io(file: path, operation: "open", message: lastErrorMessage())
+    }
+    defer { close(descriptor) }
+    var status = stat()
+    guard fstat(descriptor, &status) == 0 else {
+      throw .io(file: path, operation: "inspect", message: lastErrorMessage())
+    }
+    guard status.st_mode & S_IFMT == S_IFREG else {
+      throw .io(file: path, operation: "read", message: "it is not a regular file")
+    }
+    var data = Data(count: Int(status.st_size))
+    var filled = 0
+    var failure: String?
+    data.withUnsafeMutableBytes { (buffer: UnsafeMutableRawBufferPointer) in
+      while filled < buffer.count, let base = buffer.baseAddress {
+        let result = Glue.read(descriptor, base + filled, buffer.count - filled)
+        if result > 0 {
+          filled += result
+        } else if result == 0 {
+          break  // the file shrank while we read it; keep what is there
+        } else if errno != EINTR {
+          failure = lastErrorMessage()
+          break
+        }
+      }
+    }
+    if let failure { throw .io(file: path, operation: "read", message: failure) }
+    if filled < data.count { data.removeSubrange(filled...) }
+    return data
+  }
+
+  /// Replaces the file at `url` with `data` atomically (see the type's documentation).
+  ///
+  /// - Throws: ``TensorFileError/io(file:operation:message:)`` when the temporary file cannot
+  ///   be created, written or flushed, or cannot be renamed over the destination.
+  public static func writeAtomically(_ data: Data, to url: URL) throws(TensorFileError) {
+    let path = label(for: url)
+    guard url.isFileURL else {
+      throw .io(file: path, operation: "write", message: "only file URLs can be written")
+    }
+    let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    let temporaryURL = url.deletingLastPathComponent()
+      .appendingPathComponent(".\(url.lastPathComponent).\(suffix).tmp", isDirectory: false)
+    let temporary = temporaryURL.path(percentEncoded: false)
+
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+    guard descriptor >= 0 else {
+      throw .io(
+        file: path, operation: "create a temporary file next to", message: lastErrorMessage())
+    }
+    var failure: (operation: String, message: String)?
+    data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+      var written = 0
+      while written < buffer.count, let base = buffer.baseAddress {
+        let result = Glue.write(descriptor, base + written, buffer.count - written)
+        if result >= 0 {
+          written += result
+        } else if errno != EINTR {
+          failure = ("write", lastErrorMessage())
+          return
+        }
+      }
+    }
+    if failure == nil, fsync(descriptor) != 0 { failure = ("flush", lastErrorMessage()) }
+    if close(descriptor) != 0, failure == nil { failure = ("close", lastErrorMessage()) }
+    if failure == nil, rename(temporary, path) != 0 { failure = ("replace", lastErrorMessage()) }
+    if let failure {
+      unlink(temporary)
+      throw .io(file: path, operation: failure.operation, message: failure.message)
+    }
+  }
+
+  private static func lastErrorMessage() -> String {
+    String(cString: strerror(errno))
+  }
+
+  /// The C library's `read` and `write`, under names that do not clash with `FileIO.read`.
+  private enum Glue {
+    static func read(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+      #if canImport(Glibc)
+        Glibc.read(descriptor, buffer, count)
+      #elseif canImport(Musl)
+        Musl.read(descriptor, buffer, count)
+      #else
+        Darwin.read(descriptor, buffer, count)
+      #endif
+    }
+
+    static func write(_ descriptor: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+      #if canImport(Glibc)
+        Glibc.write(descriptor, buffer, count)
+      #elseif canImport(Musl)
+        Musl.write(descriptor, buffer, count)
+      #else
+        Darwin.write(descriptor, buffer, count)
+      #endif
+    }
+  }
+}

@@ -1,0 +1,29 @@
+/// What went wrong building the IFR head from user-supplied tensors or files.
+public enum IFRHeadError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// A parameter the block needs is not in the state_dict.
+  case missingTensor(name: String)
+  /// The state_dict holds tensors the block does not use.
+  case unexpectedTensors(names: [String])
+  /// A tensor has the wrong shape.
+  case shapeMismatch(name: String, expected: [Int], actual: [Int])
+  /// A metadata entry could not be read (or contradicts the tensors).
+  case invalidMetadata(key: String, value: String)
+  /// The tensor file could not be read or written.
+  case tensorFile(TensorFileError)
+
+  /// A sentence a person can act on.
+  public var description: String {
+    switch self {
+    case .missingTensor(let name):
+      "the state_dict has no tensor '\(name)', which the IFR block needs"
+    case .unexpectedTensors(let names):
+      "the state_dict has tensors the IFR block does not use: \(names.joined(separator: ", "))"
+    case .shapeMismatch(let name, let expected, let actual):
+      "tensor '\(name)' has shape \(actual), expected \(expected)"
+    case .invalidMetadata(let key, let value):
+      "metadata '\(key)' = '\(value)' is not valid"
+    case .tensorFile(let error):
+      error.description
+    }
+  }
+}
