@@ -27,6 +27,8 @@ let package = Package(
     .package(name: "swift-deq", path: ".."),
   ],
   targets: [
+    // MARK: - DEQSolvers: solvers
+    benchmark("SolverBenchmarks", ["DEQSolvers"]),
     // MARK: - DEQSolvers: diagnostics
     benchmark("DiagnosticsBenchmarks", ["DEQSolvers", "DEQCore"]),
     // MARK: - IFRHead

@@ -21,15 +21,18 @@ struct BatchTests {
     #expect(a.iterations == b.iterations)
     #expect(a.mapEvaluations == b.mapEvaluations)
     #expect(a.historyRestarts == b.historyRestarts)
-    #expect(a.trace.map(\.absoluteResidual.bitPattern) == b.trace.map(\.absoluteResidual.bitPattern))
-    #expect(a.trace.map(\.relativeResidual.bitPattern) == b.trace.map(\.relativeResidual.bitPattern))
+    #expect(
+      a.trace.map(\.absoluteResidual.bitPattern) == b.trace.map(\.absoluteResidual.bitPattern))
+    #expect(
+      a.trace.map(\.relativeResidual.bitPattern) == b.trace.map(\.relativeResidual.bitPattern))
     #expect(a.trace.map(\.stepNorm.bitPattern) == b.trace.map(\.stepNorm.bitPattern))
     #expect(a.trace.map(\.mapEvaluations) == b.trace.map(\.mapEvaluations))
   }
 
-  static let algorithms: [AlgorithmKind] = allAlgorithms + [
-    .broyden(Broyden(memory: 3, lineSearch: ArmijoLineSearch()))
-  ]
+  static let algorithms: [AlgorithmKind] =
+    allAlgorithms + [
+      .broyden(Broyden(memory: 3, lineSearch: ArmijoLineSearch()))
+    ]
 
   @Test("a batched map gives each problem exactly its solo solution", arguments: algorithms)
   func batchedMapEqualsSolo(algorithm: AlgorithmKind) {

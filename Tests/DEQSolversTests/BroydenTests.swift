@@ -87,9 +87,11 @@ struct BroydenTests {
     #expect(solution.mapEvaluations == steps + 1)
   }
 
-  @Test("memory policies keep working past the memory size", arguments: [
-    Broyden.MemoryPolicy.cyclic, .restart,
-  ])
+  @Test(
+    "memory policies keep working past the memory size",
+    arguments: [
+      Broyden.MemoryPolicy.cyclic, .restart,
+    ])
   func limitedMemory(policy: Broyden.MemoryPolicy) throws {
     let linear = LinearProblem<Double>(order: 40, norm: 0.9, seed: TestSeeds.standard &+ 3)
     let solution = solve(

@@ -21,7 +21,8 @@ struct LinearContractionTests {
 
   // Broyden's method terminates on a linear n-dimensional problem in at most 2n steps
   // (Gay 1979) in exact arithmetic; a slowly contracting A makes Picard-like luck impossible.
-  @Test("Broyden with full memory solves an n-dimensional linear problem within 2n steps",
+  @Test(
+    "Broyden with full memory solves an n-dimensional linear problem within 2n steps",
     arguments: [4, 10, 25])
   func broydenFiniteTermination(order: Int) throws {
     let seed = TestSeeds.standard &+ 100 &+ UInt64(order)
@@ -33,6 +34,31 @@ struct LinearContractionTests {
     #expect(solution.status == .converged, "seed \(seed), \(solution.iterations) steps")
     #expect(solution.iterations <= 2 * order)
     #expect(relativeError(solution.fixedPoint, exact) < 1e-9, "seed \(seed)")
+  }
+
+  /// Float: a 1e-5 residual with ‖A‖ = 0.5 bounds the error by 2e-5 relative to ‖z*‖ ≈ 1, plus
+  /// Float rounding in the map (~1e-6); Double as above.
+  func converges<S: DEQScalar>(
+    _: S.Type, _ algorithm: AlgorithmKind, residual: Double, error: S
+  ) throws {
+    let seed = TestSeeds.standard &+ 11
+    let linear = LinearProblem<S>(order: 20, norm: 0.5, seed: seed)
+    let exact = try linear.exactSolution()
+    let solution = solve(
+      linear.problem, using: algorithm,
+      stopping: StoppingCriteria(tolerance: .relative(residual), maxIterations: 300))
+    #expect(solution.status == .converged, "\(S.self), seed \(seed)")
+    #expect(relativeError(solution.fixedPoint, exact) < error, "\(S.self), seed \(seed)")
+  }
+
+  @Test(
+    "each solver converges in Float and in Double",
+    arguments: ScalarKind.allCases, allAlgorithms)
+  func bothPrecisions(kind: ScalarKind, algorithm: AlgorithmKind) throws {
+    switch kind {
+    case .float: try converges(Float.self, algorithm, residual: 1e-5, error: 1e-4)
+    case .double: try converges(Double.self, algorithm, residual: 1e-13, error: 1e-11)
+    }
   }
 
   @Test("contiguous (BLAS) and generic paths agree", arguments: allAlgorithms)

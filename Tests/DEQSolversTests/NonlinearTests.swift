@@ -84,7 +84,8 @@ struct NonlinearTests {
 
   @Test("Float solves reach their own floor without NaN", arguments: allAlgorithms)
   func floatFloor(algorithm: AlgorithmKind) {
-    let problem = TanhProblem<Float>(order: 50, norm: 0.9, seed: TestSeeds.standard, inputScale: 1.5)
+    let problem = TanhProblem<Float>(
+      order: 50, norm: 0.9, seed: TestSeeds.standard, inputScale: 1.5)
     // A tolerance Float cannot meet: the solve must end by the stall rule or the cap,
     // with a finite trace and a residual at Float's rounding level.
     let solution = solve(

@@ -4,7 +4,8 @@ import _DEQTestSupport
 
 @Suite("Statuses: each one forced")
 struct StatusTests {
-  @Test("a map returning NaN ends with .nonFinite and a finite best iterate",
+  @Test(
+    "a map returning NaN ends with .nonFinite and a finite best iterate",
     arguments: allAlgorithms)
   func nonFinite(algorithm: AlgorithmKind) {
     // f(z) = 0.5 z + 2 has its fixed point 4 inside the region z > 2.5 where the map
@@ -49,9 +50,11 @@ struct StatusTests {
     #expect(solution.status == .diverged)
   }
 
-  @Test("a constant residual ends with .stalled after the window", arguments: [
-    AlgorithmKind.picard(Picard()), .anderson(Anderson()),
-  ])
+  @Test(
+    "a constant residual ends with .stalled after the window",
+    arguments: [
+      AlgorithmKind.picard(Picard()), .anderson(Anderson()),
+    ])
   func stalled(algorithm: AlgorithmKind) {
     // f(z) = z + u, ‖u‖ = 1: the residual is 1 at every iterate.
     let problem = FixedPointProblem(start: [0.0, 0.0]) { z in z.adding([0.6, 0.8]) }

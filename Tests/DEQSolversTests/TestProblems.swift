@@ -8,16 +8,17 @@ enum ScalarKind: String, CaseIterable, CustomTestStringConvertible {
   var testDescription: String { rawValue }
 }
 
-/// `y ← A·x + y·beta` with a row-major `n × n` matrix (test helper over BLAS).
+/// `op(A)·x` with a row-major `n × n` matrix (test helper over BLAS).
 func matvec<S: DEQScalar>(_ a: [S], _ x: [S], transpose: Bool = false) -> [S] {
   let n = x.count
   var y = [S](repeating: 0, count: n)
   a.withUnsafeBufferPointer { pa in
     x.withUnsafeBufferPointer { px in
       y.withUnsafeMutableBufferPointer { py in
-        S.blasGemv(
-          transpose: transpose, n, n, 1, pa.baseAddress!, n, px.baseAddress!, 1, 0,
-          py.baseAddress!, 1)
+        guard let a = pa.baseAddress, let x = px.baseAddress, let y = py.baseAddress else {
+          return
+        }
+        S.blasGemv(transpose: transpose, n, n, 1, a, n, x, 1, 0, y, 1)
       }
     }
   }
@@ -27,7 +28,8 @@ func matvec<S: DEQScalar>(_ a: [S], _ x: [S], transpose: Bool = false) -> [S] {
 /// A random `n × n` matrix with spectral norm exactly `norm` (rescaled by its largest
 /// singular value, so the contraction factor is known, not just bounded).
 /// A symmetric one has spectral radius = norm, so Picard converges at exactly that rate.
-func contraction<S: DEQScalar>(order n: Int, norm: S, seed: UInt64, symmetric: Bool = false) -> [S] {
+func contraction<S: DEQScalar>(order n: Int, norm: S, seed: UInt64, symmetric: Bool = false) -> [S]
+{
   var a = randomContraction(order: n, norm: 1, seed: seed, as: S.self)
   if symmetric {
     let s = a.scalars
@@ -124,10 +126,6 @@ func exactly(_ steps: Int) -> StoppingCriteria {
 let allAlgorithms: [AlgorithmKind] = [
   .picard(Picard()), .anderson(Anderson()), .broyden(Broyden()),
 ]
-
-extension AlgorithmKind: FixedPointAlgorithm {
-  public var algorithmKind: AlgorithmKind { self }
-}
 
 extension AlgorithmKind: CustomTestStringConvertible {
   public var testDescription: String { name }

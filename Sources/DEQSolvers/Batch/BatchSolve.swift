@@ -6,7 +6,7 @@
 // one map evaluation per round, so a batched map can evaluate all active problems in one
 // call, and each problem performs exactly the arithmetic of its solo solve.
 
-/// Solves independent problems, each exactly as ``solve(_:using:stopping:diagnostics:observer:)``
+/// Solves independent problems, each exactly as `solve(_:using:stopping:diagnostics:observer:)`
 /// would alone.
 ///
 /// - Parameters:
@@ -43,7 +43,7 @@ public func solve<V: ContiguousVectorSpace>(
 /// - Parameters:
 ///   - starts: the starting points.
 ///   - map: the batched map.
-///   - algorithm, stopping, diagnostics, observer: as in ``solve(batch:using:stopping:diagnostics:observer:)``.
+///   - algorithm, stopping, diagnostics, observer: as in `solve(batch:using:stopping:diagnostics:observer:)`.
 /// - Returns: one solution per start, in order.
 /// - Complexity: at most `max(mapEvaluations)` calls of `map`.
 @inlinable

@@ -9,10 +9,15 @@ public protocol FixedPointAlgorithm: Sendable {
 }
 
 /// One of the built-in algorithms with its hyperparameters.
-public enum AlgorithmKind: Sendable, Equatable, Hashable, Codable {
+///
+/// Itself a ``FixedPointAlgorithm``, so a choice made at run time (a command-line flag, a
+/// configuration file) passes straight to `solve`.
+public enum AlgorithmKind: FixedPointAlgorithm, Equatable, Hashable, Codable {
   case picard(Picard)
   case anderson(Anderson)
   case broyden(Broyden)
+
+  public var algorithmKind: AlgorithmKind { self }
 
   /// A short name (`"picard"`, `"anderson"`, `"broyden"`).
   public var name: String {

@@ -12,7 +12,7 @@
 //   (D⁻¹ ΔG ΔGᵀ D⁻¹ + λ I) γ̂ = D⁻¹ ΔG g_k,   γ = D⁻¹ γ̂,   D = diag(‖Δg_i‖).
 // The Gram matrix is updated one column per step: the new column's products with the
 // history are one GEMV, and ΔG g_k is a second one. A singular system (a column Δg_i that
-// is zero or at the rounding level 64·ε·(‖f(z_k)‖ + ‖g_k‖) of the map's values, or a rank
+// is zero or at the rounding level 4·ε·(‖f(z_k)‖ + ‖g_k‖) of the map's values, or a rank
 // deficient one with λ = 0) or a non-finite one restarts the history with a damped Picard
 // step: solving it would only amplify rounding noise.
 //
@@ -97,7 +97,7 @@ final class _AndersonStepper<K: _VectorKernel> {
   @usableFromInline var workspaces: [LeastSquaresWorkspace<Double>?]
   @usableFromInline var restarts = 0
   @usableFromInline var stepNorm: Scalar = 0
-  /// `(‖f(z_k)‖ + ‖g_k‖)²`: differences below `(64·ε)²` times this are rounding noise.
+  /// `(‖f(z_k)‖ + ‖g_k‖)²`: differences below `(4·ε)²` times this are rounding noise.
   @usableFromInline var noiseScale: Double = 0
 
   @inlinable
@@ -124,7 +124,9 @@ final class _AndersonStepper<K: _VectorKernel> {
     gamma = [Scalar](repeating: 0, count: m)
     // Singular values below 1e-13 of the largest count as zero: with unit-norm columns
     // that is a numerically rank-deficient history.
-    workspaces = (1...m).map { try? LeastSquaresWorkspace<Double>(rows: $0, columns: $0, rcond: 1e-13) }
+    workspaces = (1...m).map {
+      try? LeastSquaresWorkspace<Double>(rows: $0, columns: $0, rcond: 1e-13)
+    }
   }
 
   @inlinable
@@ -133,7 +135,7 @@ final class _AndersonStepper<K: _VectorKernel> {
     let residual = g.norm()
     let mapNorm = fz.norm()
     let finite = g.isFinite
-    let noise = 64 * Double(Scalar.ulpOfOne) * (Double(mapNorm) + Double(residual))
+    let noise = 4 * Double(Scalar.ulpOfOne) * (Double(mapNorm) + Double(residual))
     noiseScale = noise * noise
     newestSlot = -1
     if hasPrevious {

@@ -15,7 +15,7 @@
 // The pairs (u_i, v_i) live as rows of two preallocated m × n buffers; every product with
 // them is one GEMV. When the memory is full the next pair overwrites the oldest (cyclic,
 // torchdeq's `LBFGS_thres`) or the history is cleared first (restart). A zero or non-finite
-// denominator vᵀΔg, a Δg at the rounding level 64·ε·(‖f(z)‖ + ‖g(z)‖) of the map's values
+// denominator vᵀΔg, a Δg at the rounding level 4·ε·(‖f(z)‖ + ‖g(z)‖) of the map's values
 // (its direction is noise, and the DEQ code would divide by it), or a non-finite update
 // resets B to −I (counted); if that happens again on the very next step the solve stops
 // with `.breakdown`.
@@ -48,7 +48,9 @@ public struct Broyden: FixedPointAlgorithm, Equatable, Hashable, Codable {
   public var lineSearch: ArmijoLineSearch?
 
   /// Creates limited-memory Broyden.
-  public init(memory: Int = 30, memoryPolicy: MemoryPolicy = .cyclic, lineSearch: ArmijoLineSearch? = nil) {
+  public init(
+    memory: Int = 30, memoryPolicy: MemoryPolicy = .cyclic, lineSearch: ArmijoLineSearch? = nil
+  ) {
     precondition(memory >= 1, "Broyden memory must be at least 1")
     self.memory = memory
     self.memoryPolicy = memoryPolicy
@@ -87,7 +89,7 @@ final class _BroydenStepper<K: _VectorKernel> {
   @usableFromInline var started = false
   @usableFromInline var residualNorm: Scalar = 0
   @usableFromInline var updateNorm: Scalar = 0
-  /// `64·ε·(‖f(z)‖ + ‖g(z)‖)` at the last evaluated point: a Δg this small is rounding noise.
+  /// `4·ε·(‖f(z)‖ + ‖g(z)‖)` at the last evaluated point: a Δg this small is rounding noise.
   @usableFromInline var noiseLevel: Scalar = 0
 
   @inlinable
@@ -115,7 +117,7 @@ final class _BroydenStepper<K: _VectorKernel> {
     let r = gz.norm()
     let mapNorm = fz.norm()
     let finite = gz.isFinite
-    noiseLevel = 64 * Scalar.ulpOfOne * (mapNorm + r)
+    noiseLevel = 4 * Scalar.ulpOfOne * (mapNorm + r)
     if started, search != nil {
       let phi = finite ? Double(r) * Double(r) : .infinity
       switch search?.next(phi: phi) {
@@ -150,8 +152,8 @@ final class _BroydenStepper<K: _VectorKernel> {
   func advance() -> _Advance {
     if started {
       // Δz into x, Δg into gx.
-      K.difference(z, x, into: &x)
-      K.difference(gz, gx, into: &gx)
+      K.subtract(from: z, into: &x)
+      K.subtract(from: gz, into: &gx)
       switch appendPair() {
       case .proceed:
         consecutiveResets = 0

@@ -34,8 +34,8 @@ public func solve<V: ContiguousVectorSpace>(
 /// Solves `z = f(z)` for iterates of any ``VectorSpace`` (the generic path: history products
 /// are `m` inner products, and copies may allocate).
 ///
-/// See ``solve(_:using:stopping:diagnostics:observer:)-(FixedPointProblem<V>,_,_,_,_)`` for
-/// the parameters.
+/// See the `ContiguousVectorSpace` overload of `solve(_:using:stopping:diagnostics:observer:)`
+/// for the parameters.
 @inlinable
 @_disfavoredOverload
 public func solve<V: VectorSpace>(

@@ -37,6 +37,8 @@ protocol _VectorKernel {
   static func copy(_ src: Vector, into dst: inout Vector)
   /// `out ← a − b`.
   static func difference(_ a: Vector, _ b: Vector, into out: inout Vector)
+  /// `out ← a − out`, in place (passing `out` also as an operand would copy it).
+  static func subtract(from a: Vector, into out: inout Vector)
   /// `out ← x + s · y`.
   static func combine(_ x: Vector, _ s: Scalar, _ y: Vector, into out: inout Vector)
 }
@@ -136,6 +138,16 @@ struct _ContiguousKernel<V: ContiguousVectorSpace>: _VectorKernel {
   }
 
   @inlinable
+  static func subtract(from a: V, into out: inout V) {
+    a.withUnsafeBufferPointer { pa in
+      out.withUnsafeMutableBufferPointer { po in
+        precondition(pa.count == po.count, "VectorSpace operands differ in size")
+        for j in 0..<po.count { po[j] = pa[j] - po[j] }
+      }
+    }
+  }
+
+  @inlinable
   static func combine(_ x: V, _ s: V.Scalar, _ y: V, into out: inout V) {
     x.withUnsafeBufferPointer { px in
       y.withUnsafeBufferPointer { py in
@@ -193,6 +205,9 @@ struct _GenericKernel<V: VectorSpace>: _VectorKernel {
 
   @inlinable
   static func difference(_ a: V, _ b: V, into out: inout V) { out = a.subtracting(b) }
+
+  @inlinable
+  static func subtract(from a: V, into out: inout V) { out = a.subtracting(out) }
 
   @inlinable
   static func combine(_ x: V, _ s: V.Scalar, _ y: V, into out: inout V) {

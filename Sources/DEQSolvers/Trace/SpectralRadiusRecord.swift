@@ -13,7 +13,8 @@ public struct SpectralRadiusRecord: Sendable, Equatable, Hashable, Codable {
   public var isReliable: Bool
 
   /// Creates a record.
-  public init(value: Double, method: String, errorEstimate: Double? = nil, isReliable: Bool = true) {
+  public init(value: Double, method: String, errorEstimate: Double? = nil, isReliable: Bool = true)
+  {
     self.value = value
     self.method = method
     self.errorEstimate = errorEstimate
