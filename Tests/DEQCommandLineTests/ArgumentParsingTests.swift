@@ -26,11 +26,13 @@ struct ArgumentParsingTests {
     let analyze = try #require(try DEQ.parseAsRoot(["analyze"]) as? Analyze)
     #expect(analyze.steps == 100_000)
     #expect(analyze.problem.form == .ifrCode)
-    #expect(analyze.problem.batch == 2 && analyze.problem.channels == 8 && analyze.problem.size == 6)
+    #expect(
+      analyze.problem.batch == 2 && analyze.problem.channels == 8 && analyze.problem.size == 6)
     #expect(Array(analyze.spectralSteps.prefix(7)) == [0, 1, 2, 3, 4, 5, 10])
     #expect(analyze.spectralSteps.last == 100_000)
 
-    let spectrum = try #require(try DEQ.parseAsRoot(["spectrum", "--at", "zero", "--method", "power"]) as? Spectrum)
+    let spectrum = try #require(
+      try DEQ.parseAsRoot(["spectrum", "--at", "zero", "--method", "power"]) as? Spectrum)
     #expect(spectrum.at == .zero)
     #expect(spectrum.method == .power)
   }
@@ -67,7 +69,10 @@ struct ArgumentParsingTests {
     #expect(root.contains("Exit codes"))
     let commands: [(ParsableCommand.Type, [String])] = [
       (Analyze.self, ["--steps", "--spectral-every", "--plot", "--weights", "--form"]),
-      (Solve.self, ["--solver", "--max-iterations", "--memory", "--tolerance-kind", "--save-state"]),
+      (
+        Solve.self,
+        ["--solver", "--max-iterations", "--memory", "--tolerance-kind", "--save-state"]
+      ),
       (Spectrum.self, ["--state", "--at", "--method"]),
       (Apply.self, ["--state", "--output"]),
       (Params.self, ["--format"]),

@@ -11,40 +11,27 @@ import _DEQTestSupport
 
 private let reference = ReferenceData.directory.path
 
-/// The per-RoI traces torchdeq wrote for the reference problem.
-private struct TorchDEQFile: Decodable {
-  struct Form: Decodable {
-    struct Broyden: Decodable {
-      var abs_trace: [[Double]]
-      var rel_trace: [[Double]]
-    }
-    var broyden15: Broyden
-  }
-  var forms: [String: Form]
-}
-
 @Suite(
   "deq end to end on the PyTorch reference problem",
   .enabled(if: ReferenceData.isAvailable, Comment(rawValue: ReferenceData.skipMessage)),
   .enabled(if: DEQExecutable.isAvailable, "the deq executable was not built"))
 struct ReferenceEndToEndTests {
-  let problemArguments = [
-    "--weights", "\(reference)/block.safetensors", "--input", "\(reference)/x.npy", "--quiet",
-  ]
+  let files = ["--weights", "\(reference)/block.safetensors", "--input", "\(reference)/x.npy"]
+  var problemArguments: [String] { files + ["--quiet"] }
 
   @Test("solve reproduces torchdeq's Broyden traces", arguments: ["ifr_code", "xshort"])
   func solveMatchesTorchDEQ(form: String) throws {
     let cliForm = form == "ifr_code" ? "ifr-code" : form
     let result = try DEQExecutable.run(
-      ["solve"] + problemArguments + ["--form", cliForm, "--format", "json", "--tolerance", "1e-14"])
+      ["solve"] + problemArguments + [
+        "--form", cliForm, "--format", "json", "--tolerance", "1e-14",
+      ])
     // 15 iterations do not reach 1e-14: exit code 1, the documented "did not converge".
     #expect(result.exitCode == 1, "\(result.standardError)")
     let document = try Emitter.jsonDecoder.decode(
       Reports.SolveDocument.self, from: Data(result.standardOutput.utf8))
     #expect(document.status == "notConverged")
-    let torch = try JSONDecoder().decode(
-      TorchDEQFile.self, from: Data(contentsOf: ReferenceData.url("torchdeq.json")))
-    let expected = try #require(torch.forms[form]).broyden15
+    let expected = try TorchDEQTraces.load(form: form)
     #expect(document.problems.count == 2)
     for (roi, problem) in document.problems.enumerated() {
       #expect(problem.trace.count == 16)
@@ -53,11 +40,12 @@ struct ReferenceEndToEndTests {
         #expect(entry.iteration == k)
         #expect(
           entry.absoluteResidual.isApproximatelyEqual(
-            to: expected.abs_trace[roi][k], relativeTolerance: 1e-8),
-          "RoI \(roi) step \(k): \(entry.absoluteResidual) vs \(expected.abs_trace[roi][k])")
+            to: try #require(expected.abs_trace[roi][k]), relativeTolerance: 1e-8),
+          "RoI \(roi) step \(k): \(entry.absoluteResidual) vs \(String(describing: expected.abs_trace[roi][k]))"
+        )
         #expect(
           entry.relativeResidual.isApproximatelyEqual(
-            to: expected.rel_trace[roi][k], relativeTolerance: 1e-8))
+            to: try #require(expected.rel_trace[roi][k]), relativeTolerance: 1e-8))
       }
     }
   }
@@ -70,11 +58,12 @@ struct ReferenceEndToEndTests {
     for (state, suffix) in [("\(reference)/h_test.npy", "h_test"), (nil, "zeros")] {
       let out = folder.appendingPathComponent("f_\(suffix).npy").path
       let result = try DEQExecutable.run(
-        ["apply"] + problemArguments + ["--form", cliForm, "--output", out]
+        ["apply"] + files + ["--form", cliForm, "--output", out]
           + (state.map { ["--state", $0] } ?? []))
       #expect(result.exitCode == 0, "\(result.standardError)")
       let ours: Tensor<Double> = try NPY.read(contentsOf: URL(fileURLWithPath: out))
-      let theirs: Tensor<Double> = try NPY.read(contentsOf: ReferenceData.url("f_\(form)_\(suffix).npy"))
+      let theirs: Tensor<Double> = try NPY.read(
+        contentsOf: ReferenceData.url("f_\(form)_\(suffix).npy"))
       #expect(relativeError(ours, theirs) < 1e-12, "\(form) at \(suffix)")
     }
   }
@@ -144,7 +133,10 @@ struct OutputTests {
     #expect((Double(explicit.parameters) / 1e6).rounded(toPlaces: 1) == 5.0)
     let widths = document.heads.filter { $0.name.hasPrefix("ifr-inner-") }
     #expect(widths.map(\.innerChannels) == [32, 64, 128, 256, 512])
-    #expect(widths.map { (Double($0.parameters) / 1e6).rounded(toPlaces: 1) } == [0.4, 0.6, 0.9, 1.5, 2.6])
+    #expect(
+      widths.map { (Double($0.parameters) / 1e6).rounded(toPlaces: 1) } == [
+        0.4, 0.6, 0.9, 1.5, 2.6,
+      ])
   }
 
   @Test("CSV outputs start with their documented headers")
@@ -252,7 +244,9 @@ struct OutputTests {
     let folder = try makeTemporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let plot = folder.appendingPathComponent("a.svg")
-    let result = try DEQExecutable.run(["analyze", "--steps", "300", "--plot", plot.path, "--quiet"])
+    let result = try DEQExecutable.run([
+      "analyze", "--steps", "300", "--plot", plot.path, "--quiet",
+    ])
     #expect(result.exitCode == 0, "\(result.standardError)")
     let svg = try String(contentsOf: plot, encoding: .utf8)
     final class Counter: NSObject, XMLParserDelegate {

@@ -9,30 +9,8 @@ import _DEQTestSupport
   "Broyden vs torchdeq's broyden on the reference block",
   .enabled(if: ReferenceData.isAvailable, Comment(rawValue: ReferenceData.skipMessage)))
 struct BroydenReferenceTraceTests {
-  struct Traces: Decodable {
-    // swift-format-ignore: AlwaysUseLowerCamelCase
-    let abs_trace: [[Double?]]
-    // swift-format-ignore: AlwaysUseLowerCamelCase
-    let rel_trace: [[Double?]]
-  }
-
-  struct Form: Decodable {
-    let broyden15: Traces
-  }
-
-  struct File: Decodable {
-    let forms: [String: Form]
-  }
-
-  static func traces(_ form: IFRBlockForm) throws -> Traces {
-    // Python's json writes bare NaN/Infinity (eq5's trace runs off); JSON has no such
-    // tokens, so they become null here.
-    let text = try String(contentsOf: ReferenceData.url("torchdeq.json"), encoding: .utf8)
-      .replacingOccurrences(of: "-Infinity", with: "null")
-      .replacingOccurrences(of: "Infinity", with: "null")
-      .replacingOccurrences(of: "NaN", with: "null")
-    let file = try JSONDecoder().decode(File.self, from: Data(text.utf8))
-    return try #require(file.forms[form.referenceName]).broyden15
+  static func traces(_ form: IFRBlockForm) throws -> TorchDEQTraces {
+    try TorchDEQTraces.load(form: form.referenceName)
   }
 
   // The reference README expects ~1e-9 agreement in float64 over 15 steps (rounding

@@ -33,19 +33,23 @@ struct Analyze: ParsableCommand {
   @Option(help: "Compute ρ every K steps instead of at log-spaced steps (0: log-spaced).")
   var spectralEvery: Int = 0
 
-  @Option(help: "Spectral-radius method: auto (dense up to n = 1024, else Arnoldi), dense, arnoldi, power.")
+  @Option(
+    help:
+      "Spectral-radius method: auto (dense up to n = 1024, else Arnoldi), dense, arnoldi, power.")
   var spectralMethod: SpectralMethodOption = .auto
 
   @Option(help: "The differences vanish when the last one is at most this.")
   var vanishThreshold: Double = 1e-10
 
-  @Option(help: "The equilibria agree when ‖H_Broyden − H_unrolled‖₂ is below this (the paper: e-8).")
+  @Option(
+    help: "The equilibria agree when ‖H_Broyden − H_unrolled‖₂ is below this (the paper: e-8).")
   var agreementThreshold: Double = 1e-8
 
   @Option(help: "Tolerance of the refined Broyden solve (default 1e-11 in double, 1e-5 in float).")
   var refineTolerance: Double?
 
-  @Option(help: ArgumentHelp("Write an SVG plot of ‖ΔH‖ and ρ against the step.", valueName: "file.svg"))
+  @Option(
+    help: ArgumentHelp("Write an SVG plot of ‖ΔH‖ and ρ against the step.", valueName: "file.svg"))
   var plot: String?
 
   func validate() throws {
@@ -64,7 +68,8 @@ struct Analyze: ParsableCommand {
   /// The steps at which ρ is computed: 0–5, then 1-2-5 per decade, and the last step.
   var spectralSteps: [Int] {
     if spectralEvery > 0 {
-      return Array(Set(Array(stride(from: 0, through: steps, by: spectralEvery)) + [1, steps])).sorted()
+      return Array(Set(Array(stride(from: 0, through: steps, by: spectralEvery)) + [1, steps]))
+        .sorted()
     }
     var chosen = Set((0...Swift.min(5, steps)))
     var decade = 1
@@ -119,7 +124,9 @@ struct Analyze: ParsableCommand {
       measure(step - 1, at: h)
       h.withUnsafeBufferPointer { hs in
         x.withUnsafeBufferPointer { xs in
-          next.withUnsafeMutableBufferPointer { y in workspace.evaluate(state: hs, injection: xs, into: y) }
+          next.withUnsafeMutableBufferPointer { y in
+            workspace.evaluate(state: hs, injection: xs, into: y)
+          }
         }
       }
       var sum = 0.0
@@ -197,7 +204,8 @@ struct Analyze: ParsableCommand {
           broyden: SolveReporting.report(broyden15, index: roi),
           broydenRefined: SolveReporting.report(refined, index: roi),
           difference: difference,
-          firstStepBelowOne: Self.firstStepBelowOne(trace, examined: spectralSteps, through: lastStep)))
+          firstStepBelowOne: Self.firstStepBelowOne(
+            trace, examined: spectralSteps, through: lastStep)))
     }
     progress.finish()
     let verdict = Self.verdict(
@@ -211,7 +219,9 @@ struct Analyze: ParsableCommand {
     case .csv: try emitter.emit(Self.csv(analyses))
     case .table:
       try emitter.emit(
-        table(document, dimension: loaded.dimension, precision: problem.precision.rawValue, notes: notes))
+        table(
+          document, dimension: loaded.dimension, precision: problem.precision.rawValue, notes: notes
+        ))
     }
     if let plot {
       try emitter.write(Data(Self.plot(document).render().utf8), to: plot, option: "--plot")
@@ -233,7 +243,9 @@ struct Analyze: ParsableCommand {
 
   struct VerdictResult {
     var report: Reports.Verdict
-    var holds: Bool { report.differencesVanish && report.spectralRadiusBelowOne && report.equilibriaAgree }
+    var holds: Bool {
+      report.differencesVanish && report.spectralRadiusBelowOne && report.equilibriaAgree
+    }
   }
 
   static func verdict(
@@ -245,9 +257,11 @@ struct Analyze: ParsableCommand {
       analyses.map { $0.unrolled.finalAdjacentDifference }.map { $0.isNaN ? .infinity : $0 }.max()
       ?? .nan
     let vanishes = analyses.allSatisfy { $0.unrolled.finalAdjacentDifference <= vanish }
-    let belowOne = examinedFromOne && analyses.allSatisfy { a in
-      a.firstStepBelowOne.map { $0 <= 1 } ?? false
-    }
+    let belowOne =
+      examinedFromOne
+      && analyses.allSatisfy { a in
+        a.firstStepBelowOne.map { $0 <= 1 } ?? false
+      }
     let firsts = analyses.map(\.firstStepBelowOne)
     let firstStep: Int? = firsts.contains(nil) ? nil : firsts.compactMap { $0 }.max()
     let agree = analyses.allSatisfy { $0.difference < agreement }
@@ -255,25 +269,31 @@ struct Analyze: ParsableCommand {
     explanation.append(
       vanishes
         ? "Holds: the adjacent differences vanish; the largest final ‖ΔH‖ is \(formatScientific(worstDifference)) ≤ \(formatScientific(vanish))."
-        : "Fails: the adjacent differences do not vanish; the largest final ‖ΔH‖ is \(formatScientific(worstDifference)) > \(formatScientific(vanish)).")
+        : "Fails: the adjacent differences do not vanish; the largest final ‖ΔH‖ is \(formatScientific(worstDifference)) > \(formatScientific(vanish))."
+    )
     if belowOne {
       explanation.append(
-        "Holds: ρ(∂F/∂H) < 1 at every examined step from step 1 on (H0 = 0 itself need not be contractive).")
+        "Holds: ρ(∂F/∂H) < 1 at every examined step from step 1 on (H0 = 0 itself need not be contractive)."
+      )
     } else if let firstStep {
       explanation.append(
-        "Fails: ρ(∂F/∂H) ≥ 1 (or could not be trusted) at an examined step ≥ 1; every examined value is below one from step \(firstStep) on.")
+        "Fails: ρ(∂F/∂H) ≥ 1 (or could not be trusted) at an examined step ≥ 1; every examined value is below one from step \(firstStep) on."
+      )
     } else {
       explanation.append(
-        "Fails: ρ(∂F/∂H) does not stay below one: the last examined step of some RoI has ρ ≥ 1 or no trustworthy value.")
+        "Fails: ρ(∂F/∂H) does not stay below one: the last examined step of some RoI has ρ ≥ 1 or no trustworthy value."
+      )
     }
     let worstGap = analyses.map { $0.difference.isNaN ? .infinity : $0.difference }.max() ?? .nan
     explanation.append(
       agree
         ? "Holds: ‖H_Broyden − H_unrolled‖₂ ≤ \(formatScientific(worstGap)) < \(formatScientific(agreement)) for every RoI."
-        : "Fails: ‖H_Broyden − H_unrolled‖₂ reaches \(formatScientific(worstGap)) ≥ \(formatScientific(agreement)).")
+        : "Fails: ‖H_Broyden − H_unrolled‖₂ reaches \(formatScientific(worstGap)) ≥ \(formatScientific(agreement))."
+    )
     if form == .eq5 && !(vanishes && agree) {
       explanation.append(
-        "Why: eq5 (F = g(R) + R, R = H + X) has no fixed point for a generic X: a fixed point needs g(R) = −X, but g ends in GroupNorm, whose output has zero mean and fixed scale per group, so it cannot equal an arbitrary −X. The iterate drifts instead of settling.")
+        "Why: eq5 (F = g(R) + R, R = H + X) has no fixed point for a generic X: a fixed point needs g(R) = −X, but g ends in GroupNorm, whose output has zero mean and fixed scale per group, so it cannot equal an arbitrary −X. The iterate drifts instead of settling."
+      )
     }
     return VerdictResult(
       report: Reports.Verdict(
@@ -288,7 +308,8 @@ struct Analyze: ParsableCommand {
     var out = csvHeader + "\n"
     for a in analyses {
       for e in a.unrolled.trace {
-        out += "\(a.index),\(e.step),\(formatExact(e.adjacentDifference)),\(formatExact(e.spectralRadius))\n"
+        out +=
+          "\(a.index),\(e.step),\(formatExact(e.adjacentDifference)),\(formatExact(e.spectralRadius))\n"
       }
     }
     return out
@@ -321,11 +342,15 @@ struct Analyze: ParsableCommand {
     out += table.render()
     out += "\nBroyden from H0 = 0 (paper: 15 iterations), then refined to a tight tolerance\n"
     var broyden = TextTable(
-      headers: ["RoI", "15-step residual", "refined residual", "iterations", "status", "‖H_B − H_unrolled‖"])
+      headers: [
+        "RoI", "15-step residual", "refined residual", "iterations", "status", "‖H_B − H_unrolled‖",
+      ])
     for a in analyses {
       broyden.append([
-        "\(a.index)", formatScientific(a.broyden.trace[a.broyden.bestIteration ?? 0].absoluteResidual),
-        formatScientific(a.broydenRefined.trace[a.broydenRefined.bestIteration ?? 0].absoluteResidual),
+        "\(a.index)",
+        formatScientific(a.broyden.trace[a.broyden.bestIteration ?? 0].absoluteResidual),
+        formatScientific(
+          a.broydenRefined.trace[a.broydenRefined.bestIteration ?? 0].absoluteResidual),
         "\(a.broydenRefined.iterations)", a.broydenRefined.status, formatScientific(a.difference),
       ])
     }
@@ -335,8 +360,8 @@ struct Analyze: ParsableCommand {
     out += "  spectral radius below one: \(document.verdict.spectralRadiusBelowOne ? "yes" : "NO")"
     out += document.verdict.firstStepBelowOne.map { " (every examined step from \($0) on)" } ?? ""
     out += "\n  equilibria agree:          \(document.verdict.equilibriaAgree ? "yes" : "NO")\n"
-    for line in document.verdict.explanation { out += "  - \(line)\n" }
-    for note in notes { out += "Note: \(note)\n" }
+    for line in document.verdict.explanation { out += wrapped("- " + line, indent: "  ") }
+    for note in notes { out += wrapped("Note: " + note) }
     return out
   }
 
@@ -354,11 +379,14 @@ struct Analyze: ParsableCommand {
         points: a.unrolled.trace.compactMap { e in e.spectralRadius.map { (Double(e.step), $0) } })
     }
     return SVGPlot(
-      title: "Section 3.5 analysis: form \(document.problem.form), \(document.problem.channels)×\(document.problem.height)×\(document.problem.width)",
+      title:
+        "Section 3.5 analysis: form \(document.problem.form), \(document.problem.channels)×\(document.problem.height)×\(document.problem.width)",
       xLabel: "step i (log scale)", logX: true,
       panels: [
-        SVGPlot.Panel(yLabel: "‖H_i − H_{i−1}‖₂", logY: true, series: differences, referenceLine: nil),
-        SVGPlot.Panel(yLabel: "spectral radius ρ(∂F/∂H)", logY: false, series: radii, referenceLine: 1),
+        SVGPlot.Panel(
+          yLabel: "‖H_i − H_(i−1)‖₂", logY: true, series: differences, referenceLine: nil),
+        SVGPlot.Panel(
+          yLabel: "spectral radius ρ(∂F/∂H)", logY: false, series: radii, referenceLine: 1),
       ])
   }
 }

@@ -35,7 +35,8 @@ struct Apply: ParsableCommand {
     let loaded = try LoadedProblem<S>.load(problem)
     var files = AtomicFile()
     for path in loaded.inputPaths + [state].compactMap({ $0 }) { files.protect(path) }
-    let h = try state.map { path throws(CommandLineError) in try loaded.readState(path) }
+    let h =
+      try state.map { path throws(CommandLineError) in try loaded.readState(path) }
       ?? Tensor(zeros: loaded.injection.shape)
     let f = loaded.apply(h)
     let data: Data

@@ -26,7 +26,9 @@ struct Params: ParsableCommand {
   var classes: Int = 80
 
   func validate() throws {
-    guard channels > 0 else { throw ValidationError("--channels must be positive, got \(channels)") }
+    guard channels > 0 else {
+      throw ValidationError("--channels must be positive, got \(channels)")
+    }
     guard classes > 0 else { throw ValidationError("--classes must be positive, got \(classes)") }
   }
 

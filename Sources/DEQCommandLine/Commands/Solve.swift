@@ -11,6 +11,14 @@ enum SolverOption: String, CaseIterable, ExpressibleByArgument {
   case picard
 }
 
+/// Broyden's memory policy, as spelled on the command line.
+enum MemoryPolicyOption: String, CaseIterable, ExpressibleByArgument {
+  case cyclic
+  case restart
+
+  var policy: Broyden.MemoryPolicy { self == .cyclic ? .cyclic : .restart }
+}
+
 /// How `--tolerance` is applied.
 enum ToleranceKindOption: String, CaseIterable, ExpressibleByArgument {
   case both
@@ -64,6 +72,9 @@ struct Solve: ParsableCommand {
   @Option(help: "History size of Broyden/Anderson (default: Broyden 30, Anderson 5).")
   var memory: Int?
 
+  @Option(help: "Broyden's history when full: cyclic (overwrite the oldest pair) or restart.")
+  var memoryPolicy: MemoryPolicyOption = .restart
+
   @Option(help: "Convergence tolerance on the residual.")
   var tolerance: Double = 1e-6
 
@@ -73,7 +84,9 @@ struct Solve: ParsableCommand {
   @Option(help: "Record ρ(∂F/∂H) every K iterations (0: never).")
   var spectralEvery: Int = 0
 
-  @Option(help: "Spectral-radius method: auto (dense up to n = 1024, else Arnoldi), dense, arnoldi, power.")
+  @Option(
+    help:
+      "Spectral-radius method: auto (dense up to n = 1024, else Arnoldi), dense, arnoldi, power.")
   var spectralMethod: SpectralMethodOption = .auto
 
   @Option(help: ArgumentHelp("Save the solution H* ([N, C, H, W]) as .npy.", valueName: "file.npy"))
@@ -97,7 +110,7 @@ struct Solve: ParsableCommand {
 
   var algorithm: any FixedPointAlgorithm {
     switch solver {
-    case .broyden: memory.map { Broyden(memory: $0) } ?? Broyden()
+    case .broyden: Broyden(memory: memory ?? Broyden().memory, memoryPolicy: memoryPolicy.policy)
     case .anderson: memory.map { Anderson(memory: $0) } ?? Anderson()
     case .picard: Picard()
     }

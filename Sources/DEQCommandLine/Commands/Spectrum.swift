@@ -63,7 +63,8 @@ struct Spectrum: ParsableCommand {
       for roi in 0..<loaded.batch {
         let solution = DEQSolvers.solve(
           loaded.fixedPointProblem(roi: roi), using: Broyden(),
-          stopping: StoppingCriteria(tolerance: .both(absolute: 1e-11, relative: 1e-11), maxIterations: 500))
+          stopping: StoppingCriteria(
+            tolerance: .both(absolute: 1e-11, relative: 1e-11), maxIterations: 500))
         points.append(solution.fixedPoint)
         if !solution.status.isConverged {
           solved = false
@@ -78,7 +79,8 @@ struct Spectrum: ParsableCommand {
     for roi in 0..<loaded.batch {
       let estimate: SpectralRadiusEstimate<S>
       do {
-        estimate = try loaded.jacobian(roi: roi, at: points[roi]).spectralRadius(using: method.method)
+        estimate = try loaded.jacobian(roi: roi, at: points[roi]).spectralRadius(
+          using: method.method)
       } catch {
         throw CommandLineError.input(
           path: state ?? "the \(at.rawValue) state", reason: "cannot linearise F there: \(error)")
@@ -87,7 +89,9 @@ struct Spectrum: ParsableCommand {
         Reports.Spectrum(
           index: roi, spectralRadius: estimate.value.map(Double.init) ?? .nan,
           method: estimate.method.rawValue,
-          dominantEigenvalues: estimate.dominantEigenvalues.map { [Double($0.real), Double($0.imaginary)] },
+          dominantEigenvalues: estimate.dominantEigenvalues.map {
+            [Double($0.real), Double($0.imaginary)]
+          },
           errorEstimate: estimate.errorEstimate.map(Double.init), reliable: estimate.isTrustworthy,
           jacobianProducts: estimate.jacobianProducts,
           note: [notes[roi], estimate.isTrustworthy ? nil : estimate.explanation]
@@ -104,28 +108,36 @@ struct Spectrum: ParsableCommand {
             status: results.allSatisfy(\.reliable) && solved ? "ok" : "untrustworthy",
             problem: loaded.description, at: state ?? at.rawValue, problems: results)))
     case .csv:
-      var out = "problem,spectralRadius,method,reliable,errorEstimate,eigenvalueReal,eigenvalueImaginary\n"
+      var out =
+        "problem,spectralRadius,method,reliable,errorEstimate,eigenvalueReal,eigenvalueImaginary\n"
       for r in results {
-        for eigenvalue in r.dominantEigenvalues.isEmpty ? [[Double.nan, .nan]] : r.dominantEigenvalues {
+        for eigenvalue in r.dominantEigenvalues.isEmpty
+          ? [[Double.nan, .nan]] : r.dominantEigenvalues
+        {
           out += "\(r.index),\(formatExact(r.spectralRadius)),\(r.method),\(r.reliable),"
-          out += "\(formatExact(r.errorEstimate)),\(formatExact(eigenvalue[0])),\(formatExact(eigenvalue[1]))\n"
+          out +=
+            "\(formatExact(r.errorEstimate)),\(formatExact(eigenvalue[0])),\(formatExact(eigenvalue[1]))\n"
         }
       }
       try emitter.emit(out)
     case .table:
-      var table = TextTable(headers: ["RoI", "ρ(∂F/∂H)", "method", "trusted", "error est.", "dominant eigenvalues"])
+      var table = TextTable(headers: [
+        "RoI", "ρ(∂F/∂H)", "method", "trusted", "error est.", "dominant eigenvalues",
+      ])
       for r in results {
         let eigen = r.dominantEigenvalues.prefix(2).map {
           String(format: "%.6f%@%.6fi", $0[0], $0[1] < 0 ? "−" : "+", abs($0[1]))
         }.joined(separator: ", ")
         table.append([
-          "\(r.index)", String(format: "%.8f", r.spectralRadius), r.method, r.reliable ? "yes" : "no",
+          "\(r.index)", String(format: "%.8f", r.spectralRadius), r.method,
+          r.reliable ? "yes" : "no",
           formatScientific(r.errorEstimate), eigen,
         ])
       }
-      var text = "deq spectrum: ∂F/∂H at \(location), form \(problem.form.rawValue), n = \(loaded.dimension)\n\n"
+      var text =
+        "deq spectrum: ∂F/∂H at \(location), form \(problem.form.rawValue), n = \(loaded.dimension)\n\n"
       text += table.render()
-      for r in results { if let note = r.note { text += "RoI \(r.index): \(note)\n" } }
+      for r in results { if let note = r.note { text += wrapped("RoI \(r.index): \(note)") } }
       try emitter.emit(text)
     }
     if !solved { throw notConvergedExitCode }

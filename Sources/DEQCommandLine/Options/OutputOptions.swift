@@ -12,7 +12,9 @@ struct OutputOptions: ParsableArguments {
   @Option(help: "Data format: table (readable, long traces thinned), csv or json (complete).")
   var format: OutputFormat = .table
 
-  @Option(help: ArgumentHelp("Write the data to this file instead of standard output.", valueName: "file"))
+  @Option(
+    help: ArgumentHelp("Write the data to this file instead of standard output.", valueName: "file")
+  )
   var output: String?
 
   @Flag(help: "No progress on standard error.")

@@ -38,7 +38,8 @@ struct ProblemOptions: ParsableArguments {
   @Option(
     help: ArgumentHelp(
       "The injection X: a .npy file of shape [N, C, H, W] (N RoIs).",
-      discussion: "Without it a seeded standard-normal X of --batch × --channels × --size × --size is made.",
+      discussion:
+        "Without it a seeded standard-normal X of --batch × --channels × --size × --size is made.",
       valueName: "x.npy"))
   var input: String?
 
@@ -57,7 +58,8 @@ struct ProblemOptions: ParsableArguments {
   @Option(help: "Seed of the random block and input.")
   var seed: UInt64 = 7
 
-  @Option(help: "The map F: ifr-code (released code), eq5 (the paper's Eq. 5 literally), xshort, mdeq.")
+  @Option(
+    help: "The map F: ifr-code (released code), eq5 (the paper's Eq. 5 literally), xshort, mdeq.")
   var form: FormOption = .ifrCode
 
   @Option(help: "GroupNorm groups (default: the weights file's metadata, else 4).")
@@ -83,7 +85,8 @@ struct ProblemOptions: ParsableArguments {
       let g = groups ?? 4
       guard channels % g == 0, (innerChannels ?? channels) % g == 0 else {
         throw ValidationError(
-          "--groups \(g) must divide --channels \(channels) and the inner width \(innerChannels ?? channels)")
+          "--groups \(g) must divide --channels \(channels) and the inner width \(innerChannels ?? channels)"
+        )
       }
     }
   }

@@ -4,7 +4,8 @@ import Foundation
 
 /// Turning solver results into the report types, tables, CSV and plots.
 enum SolveReporting {
-  static func report<V: VectorSpace>(_ solution: FixedPointSolution<V>, index: Int) -> Reports.Solve {
+  static func report<V: VectorSpace>(_ solution: FixedPointSolution<V>, index: Int) -> Reports.Solve
+  {
     Reports.Solve(
       index: index, status: solution.status.rawValue, explanation: solution.status.explanation,
       converged: solution.status.isConverged, iterations: solution.iterations,
@@ -24,14 +25,17 @@ enum SolveReporting {
     let showRho = problems.contains { $0.trace.contains { $0.spectralRadius != nil } }
     for problem in problems {
       out += "\nRoI \(problem.index): \(problem.status) after \(problem.iterations) iterations, "
-      out += "\(problem.mapEvaluations) map evaluations. \(problem.explanation)\n"
+      out += "\(problem.mapEvaluations) map evaluations.\n"
+      out += wrapped(problem.explanation, indent: "  ")
       var table = TextTable(
         headers: ["iteration", "‖F(H)−H‖", "relative"] + (showRho ? ["ρ(∂F/∂H)"] : []))
       for i in TextTable.logThinnedIndices(count: problem.trace.count) {
         let entry = problem.trace[i]
         table.append(
-          ["\(entry.iteration)", formatScientific(entry.absoluteResidual),
-           formatScientific(entry.relativeResidual)]
+          [
+            "\(entry.iteration)", formatScientific(entry.absoluteResidual),
+            formatScientific(entry.relativeResidual),
+          ]
             + (showRho ? [entry.spectralRadius.map { String(format: "%.6f", $0) } ?? ""] : []))
       }
       out += table.render()
@@ -46,11 +50,12 @@ enum SolveReporting {
     var out = csvHeader + "\n"
     for problem in problems {
       for entry in problem.trace {
-        out += [
-          "\(problem.index)", "\(entry.iteration)", formatExact(entry.absoluteResidual),
-          formatExact(entry.relativeResidual), formatExact(entry.stepNorm),
-          entry.mapEvaluations.map(String.init) ?? "", formatExact(entry.spectralRadius),
-        ].joined(separator: ",") + "\n"
+        out +=
+          [
+            "\(problem.index)", "\(entry.iteration)", formatExact(entry.absoluteResidual),
+            formatExact(entry.relativeResidual), formatExact(entry.stepNorm),
+            entry.mapEvaluations.map(String.init) ?? "", formatExact(entry.spectralRadius),
+          ].joined(separator: ",") + "\n"
       }
     }
     return out
@@ -74,7 +79,8 @@ enum SolveReporting {
           series: problems.map { p in
             SVGPlot.Series(
               name: "RoI \(p.index)",
-              points: p.trace.compactMap { e in e.spectralRadius.map { (Double(e.iteration), $0) } })
+              points: p.trace.compactMap { e in e.spectralRadius.map { (Double(e.iteration), $0) } }
+            )
           }, referenceLine: 1))
     }
     return SVGPlot(title: title, xLabel: "iteration", logX: false, panels: panels)

@@ -56,3 +56,19 @@ func formatExact(_ value: Double?) -> String {
   guard let value else { return "" }
   return "\(value)"
 }
+
+/// Wraps `text` at word boundaries to lines of at most `width` characters, each starting
+/// with `indent`.
+func wrapped(_ text: String, width: Int = 100, indent: String = "") -> String {
+  var lines: [String] = []
+  var line = indent
+  for word in text.split(separator: " ") {
+    if line.count > indent.count && line.count + 1 + word.count > width {
+      lines.append(line)
+      line = indent
+    }
+    line += (line.count > indent.count ? " " : "") + word
+  }
+  if line.count > indent.count { lines.append(line) }
+  return lines.joined(separator: "\n") + "\n"
+}

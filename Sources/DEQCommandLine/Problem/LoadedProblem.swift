@@ -100,7 +100,8 @@ struct LoadedProblem<Scalar: DEQScalar> {
     }
     guard tensor.rank == 4, tensor.shape.allSatisfy({ $0 > 0 }) else {
       throw .input(
-        path: path, reason: "\(what) must have shape [N, C, H, W] with N, C, H, W ≥ 1, got \(tensor.shape)")
+        path: path,
+        reason: "\(what) must have shape [N, C, H, W] with N, C, H, W ≥ 1, got \(tensor.shape)")
     }
     guard tensor.isFinite else {
       throw .input(path: path, reason: "\(what) contains NaN or infinity")
@@ -128,20 +129,28 @@ struct LoadedProblem<Scalar: DEQScalar> {
 
   /// The fixed-point problem of one RoI, from `start` (`[1, C, H, W]`), evaluated through
   /// its own workspace without allocating.
-  func fixedPointProblem(roi: Int, start: Tensor<Scalar>? = nil) -> FixedPointProblem<Tensor<Scalar>> {
+  func fixedPointProblem(roi: Int, start: Tensor<Scalar>? = nil) -> FixedPointProblem<
+    Tensor<Scalar>
+  > {
     let workspace = block.makeWorkspace(height: injection.shape[2], width: injection.shape[3])
     let x = injection(roi: roi)
-    return FixedPointProblem(start: start ?? Tensor(zeros: roiShape), inPlaceMap: { z, out in
-      z.withUnsafeBufferPointer { h in
-        x.withUnsafeBufferPointer { xs in
-          out.withUnsafeMutableBufferPointer { y in workspace.evaluate(state: h, injection: xs, into: y) }
+    return FixedPointProblem(
+      start: start ?? Tensor(zeros: roiShape),
+      inPlaceMap: { z, out in
+        z.withUnsafeBufferPointer { h in
+          x.withUnsafeBufferPointer { xs in
+            out.withUnsafeMutableBufferPointer { y in
+              workspace.evaluate(state: h, injection: xs, into: y)
+            }
+          }
         }
-      }
-    })
+      })
   }
 
   /// The Jacobian ∂F/∂H of one RoI at `point` (`[1, C, H, W]`), with exact JVPs and VJPs.
-  func jacobian(roi: Int, at point: Tensor<Scalar>) throws(DiagnosticsError) -> JacobianOperator<Tensor<Scalar>> {
+  func jacobian(roi: Int, at point: Tensor<Scalar>) throws(DiagnosticsError) -> JacobianOperator<
+    Tensor<Scalar>
+  > {
     let block = self.block
     let x = injection(roi: roi)
     return try JacobianOperator(

@@ -42,14 +42,15 @@ public struct Broyden: FixedPointAlgorithm, Equatable, Hashable, Codable {
   /// The number of rank-one pairs kept, `m ≥ 1` (default 30: all of them within the
   /// default 50-step cap's first 30 steps, and all 15 of the IFR head's).
   public var memory: Int
-  /// What happens when the history is full (default ``MemoryPolicy/cyclic``).
+  /// What happens when the history is full (default ``MemoryPolicy/restart``: on the IFR
+  /// reference problem the cyclic policy diverges once it wraps, see `Docs/Solvers.md`).
   public var memoryPolicy: MemoryPolicy
   /// The Armijo line search, or `nil` for full steps (default `nil`, as the DEQ code).
   public var lineSearch: ArmijoLineSearch?
 
   /// Creates limited-memory Broyden.
   public init(
-    memory: Int = 30, memoryPolicy: MemoryPolicy = .cyclic, lineSearch: ArmijoLineSearch? = nil
+    memory: Int = 30, memoryPolicy: MemoryPolicy = .restart, lineSearch: ArmijoLineSearch? = nil
   ) {
     precondition(memory >= 1, "Broyden memory must be at least 1")
     self.memory = memory
