@@ -68,7 +68,7 @@ struct ProblemOptions: ParsableArguments {
   @Option(help: "Floating-point precision: double or float.")
   var precision: PrecisionOption = .double
 
-  @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).")
+  @Option(help: "OpenBLAS threads (default: 1 for small blocks, else OpenBLAS's own choice).")
   var threads: Int?
 
   mutating func validate() throws {
