@@ -18,6 +18,7 @@ let package = Package(
         .product(name: "Benchmark", package: "benchmark"),
         .product(name: "IFRHead", package: "swift-deq"),
         .product(name: "DEQCore", package: "swift-deq"),
+        .product(name: "DEQSolvers", package: "swift-deq"),
       ],
       path: "Benchmarks/IFRBenchmarks",
       plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
