@@ -10,13 +10,18 @@ let tightStopping = StoppingCriteria(
 
 @Suite("ImplicitRefinement: forward solves and implicit gradients")
 struct ImplicitRefinementTests {
-  func smallProblem(form: IFRBlockForm = .ifrCode, seed: UInt64) -> (IFRBlock<Double>, Tensor<Double>) {
+  func smallProblem(form: IFRBlockForm = .ifrCode, seed: UInt64) -> (
+    IFRBlock<Double>, Tensor<Double>
+  ) {
     var rng = SeededGenerator(seed: seed)
     var block = IFRBlock<Double>(channels: 4, innerChannels: 4, groups: 2, form: form, using: &rng)
     // Modest GN2/GN3 scales make F a contraction (the convolutions' scale does not matter:
     // GroupNorm follows each), so that tight solves converge and the implicit function
     // theorem applies. mdeq's direct H path through GN3 needs a smaller GN3 scale.
-    for (norm, range) in [(\IFRBlock<Double>.gn1, 0.5...1.0), (\.gn2, 0.2...0.4), (\.gn3, form == .mdeq ? 0.05...0.1 : 0.2...0.4)] {
+    for (norm, range) in [
+      (\IFRBlock<Double>.gn1, 0.5...1.0), (\.gn2, 0.2...0.4),
+      (\.gn3, form == .mdeq ? 0.05...0.1 : 0.2...0.4),
+    ] {
       let count = block[keyPath: norm].channels
       block[keyPath: norm].scale = Tensor(uniformIn: range, shape: [count], using: &rng)
       block[keyPath: norm].offset = Tensor(uniformIn: -0.2...0.2, shape: [count], using: &rng)
@@ -35,7 +40,8 @@ struct ImplicitRefinementTests {
     let expected = try ReferenceFiles.npy("h_star_\(form.referenceName).npy")
     let solvers: [any FixedPointAlgorithm] = [Broyden(memory: 100), Anderson()]
     for solver in solvers {
-      let module = ImplicitRefinement(block: block, forwardSolver: solver, forwardStopping: tightStopping)
+      let module = ImplicitRefinement(
+        block: block, forwardSolver: solver, forwardStopping: tightStopping)
       let result = module.forward(x)
       #expect(result.solutions.allSatisfy { $0.status == .converged }, "\(solver)")
       let error = relativeError(result.equilibrium, expected)
@@ -50,7 +56,8 @@ struct ImplicitRefinementTests {
     let block = try ReferenceFiles.block(form: .eq5)
     let x = try ReferenceFiles.npy("x.npy")
     let module = ImplicitRefinement(
-      block: block, forwardStopping: StoppingCriteria(tolerance: .absolute(1e-6), maxIterations: 60))
+      block: block, forwardStopping: StoppingCriteria(tolerance: .absolute(1e-6), maxIterations: 60)
+    )
     let result = module.forward(x)
     for solution in result.solutions {
       #expect(solution.status != .converged, "\(solution.status): \(solution.absoluteResidual)")
@@ -61,7 +68,8 @@ struct ImplicitRefinementTests {
   func defaults() {
     let (block, x) = smallProblem(seed: 101)
     let module = ImplicitRefinement(block: block)
-    #expect(module.forwardStopping.maxIterations == 15 && module.backwardStopping.maxIterations == 15)
+    #expect(
+      module.forwardStopping.maxIterations == 15 && module.backwardStopping.maxIterations == 15)
     let result = module.forward(x)
     for solution in result.solutions {
       #expect(solution.iterations <= 15)
@@ -148,7 +156,8 @@ struct ExplicitRefinementTests {
     #expect(unrolled.isShared && unrolled.parameterCount == block.parameterCount)
   }
 
-  @Test("VJPs match finite differences, with and without the double residual",
+  @Test(
+    "VJPs match finite differences, with and without the double residual",
     arguments: [true, false], [true, false])
   func derivatives(_ doubleResidual: Bool, _ shared: Bool) {
     var rng = SeededGenerator(seed: 112)

@@ -21,7 +21,8 @@ let gemmN = plane * roiCount
 let flopsPerF = 2.0 * 2.0 * Double(channels * channels * 9 * plane * roiCount)
 let flopsPerGEMM = 2.0 * Double(gemmM * gemmK * gemmN)
 
-let rateMetric = BenchmarkMetric.custom("MFLOP/s", polarity: .prefersLarger, useScalingFactor: false)
+let rateMetric = BenchmarkMetric.custom(
+  "MFLOP/s", polarity: .prefersLarger, useScalingFactor: false)
 let ratioMetric = BenchmarkMetric.custom(
   "F rate, % of GEMM", polarity: .prefersLarger, useScalingFactor: false)
 

@@ -73,7 +73,8 @@ public struct WeightNorm<Scalar: DEQScalar>: Sendable {
     guard size > 0 else { return weight }
     weight.withUnsafeMutableBufferPointer { w in
       for o in 0..<outChannels {
-        Scalar.blasScal(size, magnitude.scalars[o] / norms[o], w.baseAddress.unsafelyUnwrapped + o * size, 1)
+        Scalar.blasScal(
+          size, magnitude.scalars[o] / norms[o], w.baseAddress.unsafelyUnwrapped + o * size, 1)
       }
     }
     return weight

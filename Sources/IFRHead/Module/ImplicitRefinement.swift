@@ -161,7 +161,8 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
         _ = workspace.evaluate(state: hStar, injection: x)
         let result = implicitGradient(
           lossGradient: g, vectorJacobianProduct: { u in workspace.vjp(cotangent: u) },
-          parameterVJP: { u in workspace.vjp(cotangent: u, accumulatingParameters: true).injection },
+          parameterVJP: { u in workspace.vjp(cotangent: u, accumulatingParameters: true).injection
+          },
           using: backwardSolver, stopping: backwardStopping)
         injectionCotangent.setSample(roi, to: result.parameterGradient)
         adjointSolutions.append(result.backwardSolution)
