@@ -24,6 +24,19 @@ func matvec<S: DEQScalar>(_ a: [S], _ x: [S], transpose: Bool = false) -> [S] {
   return y
 }
 
+/// A random `n × n` matrix with spectral norm exactly `norm` (rescaled by its largest
+/// singular value, so the contraction factor is known, not just bounded).
+/// A symmetric one has spectral radius = norm, so Picard converges at exactly that rate.
+func contraction<S: DEQScalar>(order n: Int, norm: S, seed: UInt64, symmetric: Bool = false) -> [S] {
+  var a = randomContraction(order: n, norm: 1, seed: seed, as: S.self)
+  if symmetric {
+    let s = a.scalars
+    a = Tensor(shape: [n, n]) { index in (s[index] + s[(index % n) * n + index / n]) / 2 }
+  }
+  let largest = (try? LinearAlgebra.svd(a).singularValues.first) ?? 1
+  return a.scaled(by: norm / largest).scalars
+}
+
 /// The linear fixed-point problem `z = A z + b` with `‖A‖₂ ≤ norm < 1`.
 struct LinearProblem<S: DEQScalar> {
   let n: Int
@@ -34,7 +47,7 @@ struct LinearProblem<S: DEQScalar> {
   init(order n: Int, norm: S, seed: UInt64) {
     self.n = n
     self.seed = seed
-    a = randomContraction(order: n, norm: norm, seed: seed, as: S.self).scalars
+    a = contraction(order: n, norm: norm, seed: seed)
     b = randomVector(count: n, seed: seed &+ 1, as: S.self)
   }
 
@@ -60,9 +73,9 @@ struct TanhProblem<S: DEQScalar> {
   let w: [S]
   let x: [S]
 
-  init(order n: Int, norm: S, seed: UInt64, inputScale: S = 1) {
+  init(order n: Int, norm: S, seed: UInt64, inputScale: S = 1, symmetric: Bool = false) {
     self.n = n
-    w = randomContraction(order: n, norm: norm, seed: seed, as: S.self).scalars
+    w = contraction(order: n, norm: norm, seed: seed, symmetric: symmetric)
     x = randomVector(count: n, seed: seed &+ 7, as: S.self).map { $0 * inputScale }
   }
 

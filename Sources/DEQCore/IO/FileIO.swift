@@ -17,9 +17,9 @@ import Foundation
 /// `rename` is atomic: a reader sees the old file or the new one, never a mixture, and a
 /// failed or interrupted write leaves the old file as it was. The temporary file is created
 /// with mode `0666` less the umask, like any new file, and is removed if anything fails.
-enum FileIO {
+public enum FileIO {
   /// The path of a file URL, as used in error messages.
-  static func label(for url: URL) -> String {
+  public static func label(for url: URL) -> String {
     url.isFileURL ? url.path(percentEncoded: false) : url.absoluteString
   }
 
@@ -27,7 +27,7 @@ enum FileIO {
   ///
   /// - Throws: ``TensorFileError/io(file:operation:message:)`` when the file cannot be opened
   ///   or read, or is not a regular file.
-  static func read(contentsOf url: URL) throws(TensorFileError) -> Data {
+  public static func read(contentsOf url: URL) throws(TensorFileError) -> Data {
     let path = label(for: url)
     guard url.isFileURL else {
       throw .io(file: path, operation: "read", message: "only file URLs can be read")
@@ -69,7 +69,7 @@ enum FileIO {
   ///
   /// - Throws: ``TensorFileError/io(file:operation:message:)`` when the temporary file cannot
   ///   be created, written or flushed, or cannot be renamed over the destination.
-  static func writeAtomically(_ data: Data, to url: URL) throws(TensorFileError) {
+  public static func writeAtomically(_ data: Data, to url: URL) throws(TensorFileError) {
     let path = label(for: url)
     guard url.isFileURL else {
       throw .io(file: path, operation: "write", message: "only file URLs can be written")

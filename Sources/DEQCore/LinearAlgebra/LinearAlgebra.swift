@@ -192,7 +192,8 @@ public enum LinearAlgebra {
   ///
   /// - Throws: ``LinearAlgebraError/notSquare(rows:columns:)`` and the errors of ``svd(_:)``.
   /// - Complexity: O(n³) flops.
-  public static func conditionNumber<S: DEQScalar>(of a: Tensor<S>) throws(LinearAlgebraError) -> S {
+  public static func conditionNumber<S: DEQScalar>(of a: Tensor<S>) throws(LinearAlgebraError) -> S
+  {
     _ = try squareOrder(a)
     let s = try singularValues(of: a)
     guard let largest = s.first, let smallest = s.last else { throw .empty }

@@ -81,7 +81,9 @@ extension Tensor {
   ) {
     let width = range.upperBound - range.lowerBound
     self.init(shape: shape, repeating: 0)
-    for i in 0..<count { self[flat: i] = range.lowerBound + width * generator.nextUniform(Scalar.self) }
+    for i in 0..<count {
+      self[flat: i] = range.lowerBound + width * generator.nextUniform(Scalar.self)
+    }
   }
 
   /// A tensor with independent normal elements of the given mean and standard deviation.
@@ -90,6 +92,8 @@ extension Tensor {
     using generator: inout SeededGenerator
   ) {
     self.init(shape: shape, repeating: 0)
-    for i in 0..<count { self[flat: i] = mean + standardDeviation * generator.nextNormal(Scalar.self) }
+    for i in 0..<count {
+      self[flat: i] = mean + standardDeviation * generator.nextNormal(Scalar.self)
+    }
   }
 }

@@ -11,8 +11,10 @@
 // columns scaled to unit norm, by LAPACK's SVD least squares (gelsd):
 //   (D⁻¹ ΔG ΔGᵀ D⁻¹ + λ I) γ̂ = D⁻¹ ΔG g_k,   γ = D⁻¹ γ̂,   D = diag(‖Δg_i‖).
 // The Gram matrix is updated one column per step: the new column's products with the
-// history are one GEMV, and ΔG g_k is a second one. A singular (zero column, or rank
-// deficient with λ = 0) or non-finite system restarts the history with a damped Picard step.
+// history are one GEMV, and ΔG g_k is a second one. A singular system (a column Δg_i that
+// is zero or at the rounding level 64·ε·(‖f(z_k)‖ + ‖g_k‖) of the map's values, or a rank
+// deficient one with λ = 0) or a non-finite one restarts the history with a damped Picard
+// step: solving it would only amplify rounding noise.
 //
 // Goals in priority order: correct status, no allocation per iteration (contiguous
 // iterates), speed (4 GEMVs of m × n per step plus an m × m SVD).
@@ -95,6 +97,8 @@ final class _AndersonStepper<K: _VectorKernel> {
   @usableFromInline var workspaces: [LeastSquaresWorkspace<Double>?]
   @usableFromInline var restarts = 0
   @usableFromInline var stepNorm: Scalar = 0
+  /// `(‖f(z_k)‖ + ‖g_k‖)²`: differences below `(64·ε)²` times this are rounding noise.
+  @usableFromInline var noiseScale: Double = 0
 
   @inlinable
   init(_ algorithm: Anderson, start: V) {
@@ -127,7 +131,10 @@ final class _AndersonStepper<K: _VectorKernel> {
   func receive() -> _Receipt<Scalar> {
     K.difference(fz, z, into: &g)
     let residual = g.norm()
+    let mapNorm = fz.norm()
     let finite = g.isFinite
+    let noise = 64 * Double(Scalar.ulpOfOne) * (Double(mapNorm) + Double(residual))
+    noiseScale = noise * noise
     newestSlot = -1
     if hasPrevious {
       let slot = nextSlot
@@ -138,11 +145,11 @@ final class _AndersonStepper<K: _VectorKernel> {
       nextSlot = (slot + 1) % memory
       count = Swift.min(count + 1, memory)
     }
-    return .iterate(residual: residual, mapNorm: fz.norm(), stepNorm: stepNorm, isFinite: finite)
+    return .iterate(residual: residual, mapNorm: mapNorm, stepNorm: stepNorm, isFinite: finite)
   }
 
   @inlinable
-  func advance() -> Bool {
+  func advance() -> _Advance {
     let accelerated = newestSlot >= 0 && solveCoefficients()
     if newestSlot >= 0 && !accelerated {
       // Singular or non-finite system: forget the history, take a damped Picard step.
@@ -162,7 +169,7 @@ final class _AndersonStepper<K: _VectorKernel> {
       }
     }
     hasPrevious = true
-    return true
+    return .proceed
   }
 
   /// Updates the Gram matrix with the newest column and solves for γ; false when the
@@ -187,7 +194,8 @@ final class _AndersonStepper<K: _VectorKernel> {
     }
     for i in 0..<c {
       let d = gram[i * m + i]
-      guard d > 0, d.isFinite else { return false }
+      // A zero column, or one at the rounding level of the map's values, is singular.
+      guard d > noiseScale, d.isFinite else { return false }
       columnScale[i] = 1 / d.squareRoot()
     }
     for i in 0..<c {

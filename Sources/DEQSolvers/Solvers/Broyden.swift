@@ -15,8 +15,10 @@
 // The pairs (u_i, v_i) live as rows of two preallocated m × n buffers; every product with
 // them is one GEMV. When the memory is full the next pair overwrites the oldest (cyclic,
 // torchdeq's `LBFGS_thres`) or the history is cleared first (restart). A zero or non-finite
-// denominator vᵀΔg, or a non-finite update, resets B to −I (counted); if that happens again
-// on the very next step the solve stops with `.breakdown`.
+// denominator vᵀΔg, a Δg at the rounding level 64·ε·(‖f(z)‖ + ‖g(z)‖) of the map's values
+// (its direction is noise, and the DEQ code would divide by it), or a non-finite update
+// resets B to −I (counted); if that happens again on the very next step the solve stops
+// with `.breakdown`.
 //
 // Goals in priority order: correct status, step-for-step agreement with the DEQ Broyden,
 // no allocation per iteration (contiguous iterates), speed (6 GEMVs of m × n per step).
@@ -85,6 +87,8 @@ final class _BroydenStepper<K: _VectorKernel> {
   @usableFromInline var started = false
   @usableFromInline var residualNorm: Scalar = 0
   @usableFromInline var updateNorm: Scalar = 0
+  /// `64·ε·(‖f(z)‖ + ‖g(z)‖)` at the last evaluated point: a Δg this small is rounding noise.
+  @usableFromInline var noiseLevel: Scalar = 0
 
   @inlinable
   init(_ algorithm: Broyden, start: V) {
@@ -109,7 +113,9 @@ final class _BroydenStepper<K: _VectorKernel> {
   func receive() -> _Receipt<Scalar> {
     K.difference(fz, z, into: &gz)
     let r = gz.norm()
+    let mapNorm = fz.norm()
     let finite = gz.isFinite
+    noiseLevel = 64 * Scalar.ulpOfOne * (mapNorm + r)
     if started, search != nil {
       let phi = finite ? Double(r) * Double(r) : .infinity
       switch search?.next(phi: phi) {
@@ -118,14 +124,14 @@ final class _BroydenStepper<K: _VectorKernel> {
         return .trial
       case .accept(let step)?:
         return .iterate(
-          residual: r, mapNorm: fz.norm(), stepNorm: Scalar(Swift.abs(step)) * updateNorm,
+          residual: r, mapNorm: mapNorm, stepNorm: Scalar(Swift.abs(step)) * updateNorm,
           isFinite: finite)
       case nil:
         break
       }
     }
     let stepNorm = started ? updateNorm : 0
-    return .iterate(residual: r, mapNorm: fz.norm(), stepNorm: stepNorm, isFinite: finite)
+    return .iterate(residual: r, mapNorm: mapNorm, stepNorm: stepNorm, isFinite: finite)
   }
 
   /// `out ← −B·v = v − Σ u_i (v_i·v)`  (torchdeq: `-matvec(v)`).
@@ -141,19 +147,21 @@ final class _BroydenStepper<K: _VectorKernel> {
   }
 
   @inlinable
-  func advance() -> Bool {
+  func advance() -> _Advance {
     if started {
       // Δz into x, Δg into gx.
       K.difference(z, x, into: &x)
       K.difference(gz, gx, into: &gx)
-      if !appendPair() {
+      switch appendPair() {
+      case .proceed:
+        consecutiveResets = 0
+      case let failure:
         consecutiveResets += 1
         count = 0
         nextSlot = 0
         restarts += 1
-        if consecutiveResets >= 2 { return false }
-      } else {
-        consecutiveResets = 0
+        // Twice in a row: B = −I did not help either.
+        if consecutiveResets >= 2 { return failure }
       }
     }
     started = true
@@ -173,18 +181,22 @@ final class _BroydenStepper<K: _VectorKernel> {
     if search != nil {
       search?.begin(phi0: Double(residualNorm) * Double(residualNorm))
     }
-    return true
+    return .proceed
   }
 
-  /// Forms the new pair from Δz (in `x`) and Δg (in `gx`) and stores it; false on a zero or
-  /// non-finite denominator.
+  /// Forms the new pair from Δz (in `x`) and Δg (in `gx`) and stores it. Returns
+  /// `.floor` for a Δg at the rounding level of the map's values, `.breakdown` for a zero
+  /// or non-finite denominator.
   @inlinable
-  func appendPair() -> Bool {
+  func appendPair() -> _Advance {
     if count == memory && policy == .restart {
       count = 0
       nextSlot = 0
       restarts += 1
     }
+    // Δg at the rounding level of the map's values carries no curvature information.
+    let differenceNorm = gx.norm()
+    if differenceNorm > 0 && differenceNorm <= noiseLevel { return .floor }
     let c = count
     let ok = t.withUnsafeMutableBufferPointer { p -> Bool in
       guard let tb = p.baseAddress else { return false }
@@ -202,12 +214,12 @@ final class _BroydenStepper<K: _VectorKernel> {
       update.scale(by: 1 / denominator)
       return update.isFinite && scratch.isFinite
     }
-    guard ok else { return false }
+    guard ok else { return .breakdown }
     let slot = nextSlot
     vs.setRow(slot, to: scratch)
     us.setRow(slot, to: update)
     nextSlot = (slot + 1) % memory
     count = Swift.min(count + 1, memory)
-    return true
+    return .proceed
   }
 }

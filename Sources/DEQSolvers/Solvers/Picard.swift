@@ -58,7 +58,7 @@ final class _PicardStepper<K: _VectorKernel> {
   }
 
   @inlinable
-  func advance() -> Bool {
+  func advance() -> _Advance {
     if damping == 1 {
       K.copy(fz, into: &z)
     } else {
@@ -66,6 +66,6 @@ final class _PicardStepper<K: _VectorKernel> {
       z.add(fz, scaledBy: damping)
     }
     stepNorm = Swift.abs(damping) * residualNorm
-    return true
+    return .proceed
   }
 }

@@ -17,6 +17,8 @@ final class _SolveRun<K: _VectorKernel> {
   @usableFromInline var iteration = 0
   @usableFromInline var mapEvaluations = 0
   @usableFromInline var status: FixedPointStatus?
+  /// `max(‖f(z₀)‖ + ‖f(z₀) − z₀‖, 1)`, the scale the divergence guard compares states with.
+  @usableFromInline var initialScale: Double = 1
 
   @inlinable
   init(
@@ -66,10 +68,10 @@ final class _SolveRun<K: _VectorKernel> {
     let action = observer?(entry, stepper.point) ?? .proceed
     status = decide(entry: entry, mapNorm: mapNorm, finite: finite, action: action)
     if status == nil {
-      if stepper.advance() {
-        iteration += 1
-      } else {
-        status = .breakdown
+      switch stepper.advance() {
+      case .proceed: iteration += 1
+      case .breakdown: status = .breakdown
+      case .floor: status = .stalled
       }
     }
   }
@@ -81,10 +83,15 @@ final class _SolveRun<K: _VectorKernel> {
     let k = entry.iteration
     let r = entry.absoluteResidual
     if !finite { return .nonFinite }
-    if criteria.tolerance.isSatisfied(absoluteResidual: r, mapNorm: mapNorm) { return .converged }
-    if k >= 1, let factor = criteria.divergenceFactor, r > factor * trace[0].absoluteResidual {
-      return .diverged
+    if k == 0 { initialScale = Swift.max(mapNorm + r, 1) }
+    if let factor = criteria.divergenceFactor, k >= 1 {
+      // The residual far above its start, or the state run off (where f(z) = z can hold
+      // in floating point by absorption, so it must be caught before the tolerance).
+      if r > factor * trace[0].absoluteResidual || mapNorm > factor * initialScale {
+        return .diverged
+      }
     }
+    if criteria.tolerance.isSatisfied(absoluteResidual: r, mapNorm: mapNorm) { return .converged }
     if let stall = criteria.stall, k >= stall.window {
       var low = Double.infinity
       var high = -Double.infinity

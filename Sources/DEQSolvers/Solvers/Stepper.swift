@@ -55,7 +55,7 @@ enum _Stepper<K: _VectorKernel> {
   }
 
   @inlinable
-  func advance() -> Bool {
+  func advance() -> _Advance {
     switch self {
     case .picard(let s): s.advance()
     case .anderson(let s): s.advance()

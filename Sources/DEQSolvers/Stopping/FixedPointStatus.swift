@@ -8,9 +8,11 @@ public enum FixedPointStatus: String, Sendable, Equatable, Hashable, Codable, Ca
   case converged
   /// The iteration cap was reached first.
   case maxIterations
-  /// The residual improved by less than the stall ratio over the stall window.
+  /// The residual improved by less than the stall ratio over the stall window, or
+  /// (Broyden) the residual differences fell to the rounding level of the map's values
+  /// on two consecutive steps.
   case stalled
-  /// The residual grew beyond the divergence factor times the starting residual.
+  /// The residual (or the state) grew beyond the divergence factor times its starting value.
   case diverged
   /// The map returned NaN or infinity (or the iterate became non-finite).
   case nonFinite
@@ -37,8 +39,9 @@ public enum FixedPointStatus: String, Sendable, Equatable, Hashable, Codable, Ca
         + "floor of the scalar type or a non-contractive map; loosen the tolerance, use Double, "
         + "or check the map's spectral radius."
     case .diverged:
-      "Diverged: the residual grew far above its starting value; the map is probably not "
-        + "contractive here, so add damping, a line search, or a better starting point."
+      "Diverged: the residual or the state grew far above its starting value; the map is "
+        + "probably not contractive here (or has no fixed point), so add damping, a line search, "
+        + "or a better starting point."
     case .nonFinite:
       "The map returned NaN or infinity at an iterate; check the map for overflow or invalid "
         + "inputs, or add damping so the iterates stay in its domain."

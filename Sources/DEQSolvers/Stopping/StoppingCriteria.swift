@@ -4,8 +4,10 @@
 /// `r = ‖f(z_k) − z_k‖₂` and `ρ = r / (‖f(z_k)‖₂ + 1e-9)` and decides, in this order:
 ///
 /// 1. non-finite `f(z_k) − z_k` → ``FixedPointStatus/nonFinite``;
-/// 2. the ``tolerance`` holds → ``FixedPointStatus/converged``;
-/// 3. `k ≥ 1` and `r > divergenceFactor · r₀` → ``FixedPointStatus/diverged``;
+/// 2. `k ≥ 1` and either `r > divergenceFactor · r₀` or
+///    `‖f(z_k)‖ > divergenceFactor · max(‖f(z₀)‖ + r₀, 1)` → ``FixedPointStatus/diverged``
+///    (the second catches a state running off to where `z + f(z) − z` rounds to `z`);
+/// 3. the ``tolerance`` holds → ``FixedPointStatus/converged``;
 /// 4. the ``stall`` rule fires → ``FixedPointStatus/stalled``;
 /// 5. an observer returned ``ObserverAction/stop`` → ``FixedPointStatus/stoppedByObserver``;
 /// 6. `k == maxIterations` → ``FixedPointStatus/maxIterations``.
@@ -21,8 +23,8 @@ public struct StoppingCriteria: Sendable, Equatable, Hashable, Codable {
   public var maxIterations: Int
   /// The stall exit, or `nil` for none.
   public var stall: StallRule?
-  /// Stop as diverged when `‖f(z_k) − z_k‖ > divergenceFactor · ‖f(z₀) − z₀‖`;
-  /// `nil` disables the guard.
+  /// Stop as diverged when `‖f(z_k) − z_k‖ > divergenceFactor · ‖f(z₀) − z₀‖` or
+  /// `‖f(z_k)‖ > divergenceFactor · max(‖f(z₀)‖ + ‖f(z₀) − z₀‖, 1)`; `nil` disables the guard.
   public var divergenceFactor: Double?
 
   /// Creates criteria.

@@ -1,0 +1,47 @@
+import Foundation
+
+/// Progress on standard error for long runs: steps, rate and time left.
+///
+/// Silent when standard error is not a terminal or when the user passed `--quiet`, so
+/// that scripts and pipes only ever see the data on standard output.
+final class Progress {
+  private let total: Int
+  private let label: String
+  private let enabled: Bool
+  private let start = ContinuousClock.now
+  private var lastDraw = ContinuousClock.now
+  private var drew = false
+
+  init(label: String, total: Int, quiet: Bool) {
+    self.label = label
+    self.total = total
+    self.enabled = !quiet && isatty(STDERR_FILENO) == 1
+  }
+
+  /// Reports that `done` of `total` steps are complete (redraws at most 10 times a second,
+  /// and only after the first second).
+  func update(_ done: Int) {
+    guard enabled else { return }
+    let now = ContinuousClock.now
+    guard now - start > .seconds(1), now - lastDraw > .milliseconds(100) else { return }
+    lastDraw = now
+    let elapsed = Self.seconds(now - start)
+    let rate = Double(done) / Swift.max(elapsed, 1e-9)
+    let left = rate > 0 ? Double(total - done) / rate : 0
+    let line = String(
+      format: "\r%@: %d/%d steps, %.0f steps/s, %.1f s left   ", label, done, total, rate, left)
+    FileHandle.standardError.write(Data(line.utf8))
+    drew = true
+  }
+
+  /// Clears the progress line.
+  func finish() {
+    guard enabled, drew else { return }
+    FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+  }
+
+  private static func seconds(_ duration: Duration) -> Double {
+    let (s, a) = duration.components
+    return Double(s) + Double(a) * 1e-18
+  }
+}

@@ -1,0 +1,145 @@
+/// The JSON documents `deq` writes (`--format json`), schema version 1.
+///
+/// Keys are camelCase; a value that was not computed is absent (never a placeholder).
+/// `Docs/CLI.md` documents every field; `DEQCommandLineTests` decodes the output back
+/// with these types, so the schema and the documentation cannot drift apart silently.
+enum Reports {
+  static let schemaVersion = 1
+
+  /// One entry of a solve trace.
+  struct TraceEntry: Codable, Equatable {
+    /// 0 is the starting point H0.
+    var iteration: Int
+    var absoluteResidual: Double
+    var relativeResidual: Double
+    var stepNorm: Double?
+    var mapEvaluations: Int?
+    var spectralRadius: Double?
+  }
+
+  /// The outcome of one problem's solve.
+  struct Solve: Codable, Equatable {
+    var index: Int
+    var status: String
+    var explanation: String
+    var converged: Bool
+    var iterations: Int
+    var mapEvaluations: Int
+    var bestIteration: Int?
+    var trace: [TraceEntry]
+  }
+
+  /// `deq solve`.
+  struct SolveDocument: Codable, Equatable {
+    var schemaVersion = Reports.schemaVersion
+    var command = "solve"
+    /// `converged` when every problem converged, else `notConverged`.
+    var status: String
+    var problem: ProblemDescription
+    var solver: String
+    var problems: [Solve]
+  }
+
+  /// What was solved: sizes, form, precision, where the weights came from.
+  struct ProblemDescription: Codable, Equatable {
+    var form: String
+    var precision: String
+    var batch: Int
+    var channels: Int
+    var innerChannels: Int
+    var height: Int
+    var width: Int
+    var groups: Int
+    var weights: String
+    var input: String
+    var seed: UInt64?
+  }
+
+  /// One eigenvalue as `[re, im]`.
+  typealias Eigenvalue = [Double]
+
+  /// A spectral-radius result for one problem.
+  struct Spectrum: Codable, Equatable {
+    var index: Int
+    var spectralRadius: Double
+    var method: String
+    var dominantEigenvalues: [Eigenvalue]
+    var errorEstimate: Double?
+    var reliable: Bool
+    var jacobianProducts: Int
+    var note: String?
+  }
+
+  /// `deq spectrum`.
+  struct SpectrumDocument: Codable, Equatable {
+    var schemaVersion = Reports.schemaVersion
+    var command = "spectrum"
+    var status: String
+    var problem: ProblemDescription
+    var at: String
+    var problems: [Spectrum]
+  }
+
+  /// One step of the unrolled iteration.
+  struct UnrolledEntry: Codable, Equatable {
+    var step: Int
+    /// ‖H_{step} − H_{step−1}‖₂ (absent for step 0).
+    var adjacentDifference: Double?
+    var spectralRadius: Double?
+  }
+
+  /// The unrolled iteration of one problem.
+  struct Unrolled: Codable, Equatable {
+    var steps: Int
+    var finalAdjacentDifference: Double
+    var trace: [UnrolledEntry]
+  }
+
+  /// `deq analyze`, per problem.
+  struct Analysis: Codable, Equatable {
+    var index: Int
+    var unrolled: Unrolled
+    var broyden: Solve
+    var broydenRefined: Solve
+    /// ‖H_Broyden − H_unrolled‖₂.
+    var difference: Double
+    var firstStepBelowOne: Int?
+  }
+
+  /// The verdict on the claims of the paper's Section 3.5.
+  struct Verdict: Codable, Equatable {
+    var differencesVanish: Bool
+    var spectralRadiusBelowOne: Bool
+    var equilibriaAgree: Bool
+    var firstStepBelowOne: Int?
+    var vanishThreshold: Double
+    var agreementThreshold: Double
+    var explanation: [String]
+  }
+
+  /// `deq analyze`.
+  struct AnalysisDocument: Codable, Equatable {
+    var schemaVersion = Reports.schemaVersion
+    var command = "analyze"
+    /// `claimsHold` or `claimsFail`.
+    var status: String
+    var problem: ProblemDescription
+    var problems: [Analysis]
+    var verdict: Verdict
+  }
+
+  /// One head of `deq params`.
+  struct Head: Codable, Equatable {
+    var name: String
+    var innerChannels: Int
+    var parameters: Int
+  }
+
+  /// `deq params`.
+  struct ParamsDocument: Codable, Equatable {
+    var schemaVersion = Reports.schemaVersion
+    var command = "params"
+    var status = "ok"
+    var heads: [Head]
+  }
+}

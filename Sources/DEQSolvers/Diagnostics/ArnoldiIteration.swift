@@ -1,0 +1,314 @@
+// Restarted Arnoldi for the spectral radius (Arnoldi 1951; Saad 1980, "Variations on
+// Arnoldi's method for computing eigenelements of large unsymmetric matrices"; Saad,
+// "Numerical Methods for Large Eigenvalue Problems", §6.2–6.3).
+//
+// Each cycle builds an orthonormal Krylov basis V = [v₁ … v_k] of span{v₁, J·v₁, …} by
+// modified Gram–Schmidt with one full reorthogonalisation pass ("twice is enough",
+// Giraud et al. 2005) and the Hessenberg matrix H = Vᵀ·J·V. The eigenvalues of H (LAPACK
+// `geev`) are the Ritz values; the one of largest modulus estimates ρ(J), with the Ritz
+// residual ‖J·x − θ·x‖ = |h_{k+1,k}·e_kᵀ·y| (x = V·y, ‖y‖ = 1) as its error estimate.
+// Restarts are thick (Morgan 1996; Stewart 2001, Krylov–Schur without reordering): the
+// next cycle keeps the real invariant subspace of the ⌈k/2⌉ largest-modulus Ritz values
+// (real and imaginary parts of each complex Ritz vector, so a complex dominant pair is kept
+// whole) plus the residual vector, and extends that Krylov–Schur relation by k − p steps.
+// Goals, in order: an honest convergence flag (the residual test, never a fixed count);
+// few products (checks every 5 steps, stops as soon as the residual is small); then speed.
+import DEQCore
+
+/// Matrix-free spectral radius by thick-restarted Arnoldi.
+///
+/// ```
+/// J·V_k = V_k·H_k + h_{k+1,k}·v_{k+1}·e_kᵀ          (Arnoldi / Krylov–Schur relation)
+/// θ = argmax |λ(H_k)|,  H_k·y = θ·y,  ‖y‖ = 1
+/// residual = |h_{k+1,k}| · |e_kᵀ·y| = ‖J·V_k·y − θ·V_k·y‖
+/// converged: residual ≤ tolerance · |θ|, or h_{k+1,k} ≈ 0 (an invariant subspace: exact)
+/// ```
+/// A Krylov dimension larger than `n` is clamped to `n` (at `k = n` the Krylov space is the
+/// whole space and the Ritz values are the eigenvalues up to rounding).
+public struct ArnoldiIteration: Sendable, Hashable {
+  /// The Krylov dimension `k` per cycle (≥ 2; clamped to `n`); default 30.
+  public var krylovDimension: Int
+  /// The cap on Jacobian products over all cycles; default 300.
+  public var maxProducts: Int
+  /// The relative Ritz residual to accept; default `1e-10`. Values below `10·ε` of the
+  /// operator's scalar are raised to `10·ε` (about `1.2e-6` for `Float`).
+  public var tolerance: Double
+  /// The seed of the random (normal) start vector.
+  public var seed: UInt64
+
+  /// Creates the iteration.
+  ///
+  /// - Parameters:
+  ///   - krylovDimension: `k ≥ 2`; larger than `n` is clamped to `n`.
+  ///   - maxProducts: the product cap (≥ 1).
+  ///   - tolerance: the relative Ritz residual in `(0, 1)`.
+  ///   - seed: the start vector's seed.
+  public init(
+    krylovDimension: Int = 30, maxProducts: Int = 300, tolerance: Double = 1e-10,
+    seed: UInt64 = 0x5EED
+  ) {
+    self.krylovDimension = krylovDimension
+    self.maxProducts = maxProducts
+    self.tolerance = tolerance
+    self.seed = seed
+  }
+
+  /// Runs restarted Arnoldi on a Jacobian operator (JVPs, or VJPs when that is all it has:
+  /// `Jᵀ` has the same eigenvalues).
+  ///
+  /// - Throws: ``DiagnosticsError/emptyProblem``, ``DiagnosticsError/invalidParameter(name:reason:)``,
+  ///   ``DiagnosticsError/nonFiniteProduct(product:)`` when the map is not finite during
+  ///   products, ``DiagnosticsError/linearAlgebra(_:)`` when `geev` fails on `H`.
+  /// - Complexity: at most ``maxProducts`` products; `4·j·n` flops of orthogonalisation at
+  ///   step `j` (about `2·k²·n` per cycle); `(k + 1)·n` scalars of memory for the basis.
+  public func run<Vector>(
+    on jacobian: JacobianOperator<Vector>
+  ) throws(DiagnosticsError) -> ArnoldiResult<Vector.Scalar> {
+    typealias Scalar = Vector.Scalar
+    try jacobian.requireNonEmpty()
+    guard krylovDimension >= 2 else {
+      throw .invalidParameter(name: "krylovDimension", reason: "must be at least 2")
+    }
+    guard maxProducts >= 1 else {
+      throw .invalidParameter(name: "maxProducts", reason: "must be at least 1")
+    }
+    guard tolerance > 0, tolerance < 1 else {
+      throw .invalidParameter(name: "tolerance", reason: "must lie in (0, 1)")
+    }
+    let n = jacobian.dimension
+    let k = Swift.min(krylovDimension, n)
+    let relativeTolerance = Swift.max(tolerance, 10 * Double(Scalar.ulpOfOne))
+    let breakdownTolerance = 100 * Scalar.ulpOfOne
+
+    var generator = SeededGenerator(seed: seed)
+    var start = jacobian.point.zeroed()
+    start.withUnsafeMutableBufferPointer { buffer in
+      for i in buffer.indices { buffer[i] = generator.nextNormal(Scalar.self) }
+    }
+    start.scale(by: 1 / start.norm())
+
+    var products = 0
+    var cycles = 0
+    var latest: RitzAnalysis? = nil
+    var basis = [start]
+    basis.reserveCapacity(k + 1)
+    var h = [Double](repeating: 0, count: (k + 1) * k)
+    var first = 0  // columns of H already filled (the kept Ritz vectors after a restart)
+    while products < maxProducts {
+      cycles += 1
+      let last = Swift.min(k, first + (maxProducts - products))
+      for j in first..<last {
+        var w = try jacobian.checkedProduct(basis[j], count: &products)
+        let before = w.norm()
+        for _ in 0..<2 {
+          for i in 0...j {
+            let c = basis[i].dot(w)
+            w.add(basis[i], scaledBy: -c)
+            h[i * k + j] += Double(c)
+          }
+        }
+        let beta = w.norm()
+        let breakdown = beta <= breakdownTolerance * before || before == 0
+        h[(j + 1) * k + j] = breakdown ? 0 : Double(beta)
+        let m = j + 1
+        if breakdown || j == last - 1 || m % 5 == 0 {
+          let analysis = try Self.analyse(h, stride: k, order: m)
+          latest = analysis
+          if breakdown || analysis.residual <= relativeTolerance * analysis.theta.length {
+            return ArnoldiResult(
+              analysis, converged: true, invariantSubspace: breakdown,
+              relativeTolerance: relativeTolerance, products: products, cycles: cycles,
+              krylovDimension: k)
+          }
+        }
+        basis.append(w.scaled(by: 1 / beta))
+      }
+      guard products < maxProducts else { break }
+      first = try Self.thickRestart(basis: &basis, h: &h, stride: k, order: last)
+    }
+    guard let latest else { throw .invalidParameter(name: "maxProducts", reason: "no cycle ran") }
+    return ArnoldiResult(
+      latest, converged: false, invariantSubspace: false, relativeTolerance: relativeTolerance,
+      products: products, cycles: cycles, krylovDimension: k)
+  }
+
+  /// The spectral radius as an estimate; untrustworthy when the residual test did not pass
+  /// within ``maxProducts`` (the value is then the last Ritz value's modulus).
+  ///
+  /// - Throws: as ``run(on:)``.
+  public func spectralRadius<Vector>(
+    of jacobian: JacobianOperator<Vector>
+  ) throws(DiagnosticsError) -> SpectralRadiusEstimate<Vector.Scalar> {
+    let result = try run(on: jacobian)
+    let explanation =
+      result.converged
+      ? "restarted Arnoldi (k = \(result.krylovDimension)) converged after \(result.cycles) "
+        + "cycle(s); Ritz residual \(result.ritzResidual)"
+      : "restarted Arnoldi did not converge within \(result.jacobianProducts) products "
+        + "(relative Ritz residual \(result.relativeResidual)); the value is the last Ritz "
+        + "estimate: raise maxProducts or krylovDimension"
+    return SpectralRadiusEstimate(
+      value: result.spectralRadius, method: .arnoldi,
+      dominantEigenvalues: result.dominantEigenvalues, errorEstimate: result.ritzResidual,
+      jacobianProducts: result.jacobianProducts, isTrustworthy: result.converged,
+      explanation: explanation)
+  }
+
+  /// The Ritz values of one Hessenberg matrix and the dominant one's vector and residual.
+  struct RitzAnalysis {
+    var ritzValues: [Complex<Double>]
+    var theta: Complex<Double>
+    var vector: [Complex<Double>]
+    var residual: Double
+  }
+
+  /// Eigenvalues of the leading `order × order` block of `h` (row stride `stride`), the
+  /// dominant Ritz pair and the Ritz residual `|h_{m+1,m}|·|y_m|`.
+  static func analyse(
+    _ h: [Double], stride: Int, order m: Int
+  ) throws(DiagnosticsError) -> RitzAnalysis {
+    var block = [Double](repeating: 0, count: m * m)
+    for i in 0..<m { for j in 0..<m { block[i * m + j] = h[i * stride + j] } }
+    var values: [Complex<Double>]
+    do {
+      var workspace = try EigenvalueWorkspace<Double>(order: m)
+      values = try block.withUnsafeBufferPointer { (p) throws(LinearAlgebraError) in
+        try workspace.eigenvalues(of: p)
+      }
+    } catch {
+      throw .linearAlgebra(error)
+    }
+    values.sort { ($0.length, $0.imaginary) > ($1.length, $1.imaginary) }
+    let theta = values[0]
+    let y = RitzVectors.eigenvector(of: block, order: m, for: theta)
+    let residual = Swift.abs(h[m * stride + m - 1]) * y[m - 1].length
+    return RitzAnalysis(ritzValues: values, theta: theta, vector: y, residual: residual)
+  }
+
+  /// Thick restart (Morgan 1996; Stewart 2001, Krylov–Schur): keeps the real invariant
+  /// subspace of the ⌈k/2⌉ Ritz values of largest modulus (the real and imaginary parts of
+  /// each complex Ritz vector) and the residual vector, so the next cycle extends
+  /// ```
+  /// J·(V·Q) = (V·Q)·(Qᵀ·H·Q) + v_{m+1}·(h_{m+1,m}·e_mᵀ·Q)
+  /// ```
+  /// instead of starting over. `Q` (m × p) is an orthonormal basis of the kept Ritz vectors.
+  ///
+  /// - Returns: `p`, the number of columns of the new `H` already filled.
+  static func thickRestart<Vector: ContiguousVectorSpace>(
+    basis: inout [Vector], h: inout [Double], stride k: Int, order m: Int
+  ) throws(DiagnosticsError) -> Int {
+    var block = [Double](repeating: 0, count: m * m)
+    for i in 0..<m { for j in 0..<m { block[i * m + j] = h[i * k + j] } }
+    var values: [Complex<Double>]
+    do {
+      var workspace = try EigenvalueWorkspace<Double>(order: m)
+      values = try block.withUnsafeBufferPointer { (p) throws(LinearAlgebraError) in
+        try workspace.eigenvalues(of: p)
+      }
+    } catch {
+      throw .linearAlgebra(error)
+    }
+    values.sort { ($0.length, $0.imaginary) > ($1.length, $1.imaginary) }
+    let target = Swift.max(1, Swift.min(k / 2, m - 1))
+    // Real columns spanning the kept Ritz vectors, orthonormalised (MGS, twice).
+    var q = [[Double]]()
+    func keep(_ column: [Double]) {
+      var x = column
+      for _ in 0..<2 {
+        for qi in q {
+          var c = 0.0
+          for t in 0..<m { c += qi[t] * x[t] }
+          for t in 0..<m { x[t] -= c * qi[t] }
+        }
+      }
+      let length = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+      guard length > 1e-8, length.isFinite else { return }
+      q.append(x.map { $0 / length })
+    }
+    for theta in values where theta.imaginary >= 0 {
+      guard q.count < target else { break }
+      let y = RitzVectors.eigenvector(of: block, order: m, for: theta)
+      keep(y.map(\.real))
+      if theta.imaginary > 0, q.count < k - 1 { keep(y.map(\.imaginary)) }
+    }
+    let p = q.count
+    // New basis: V·Q, then the residual vector v_{m+1}.
+    var kept = [Vector]()
+    kept.reserveCapacity(k + 1)
+    for column in q {
+      var x = basis[0].zeroed()
+      for t in 0..<m { x.add(basis[t], scaledBy: Vector.Scalar(column[t])) }
+      kept.append(x)
+    }
+    kept.append(basis[m])
+    basis = kept
+    // New H: Qᵀ·H·Q on top, h_{m+1,m}·e_mᵀ·Q below it, zeros elsewhere.
+    let beta = h[m * k + m - 1]
+    var next = [Double](repeating: 0, count: h.count)
+    for b in 0..<p {
+      var hq = [Double](repeating: 0, count: m)
+      for i in 0..<m {
+        var sum = 0.0
+        for j in 0..<m { sum += block[i * m + j] * q[b][j] }
+        hq[i] = sum
+      }
+      for a in 0..<p {
+        var sum = 0.0
+        for i in 0..<m { sum += q[a][i] * hq[i] }
+        next[a * k + b] = sum
+      }
+      next[p * k + b] = beta * q[b][m - 1]
+    }
+    h = next
+    return p
+  }
+}
+
+/// What a restarted Arnoldi run found.
+public struct ArnoldiResult<Scalar: DEQScalar>: Sendable {
+  /// The Ritz values of the last Hessenberg matrix, by decreasing modulus.
+  public let ritzValues: [Complex<Scalar>]
+  /// The modulus of the dominant Ritz value: the spectral-radius estimate.
+  public let spectralRadius: Scalar
+  /// The dominant Ritz value(s): the leading one, its conjugate, and any other Ritz value
+  /// within the error bar in modulus.
+  public let dominantEigenvalues: [Complex<Scalar>]
+  /// `|h_{k+1,k}·e_kᵀ·y|`, the residual `‖J·x − θ·x‖` of the dominant Ritz pair.
+  public let ritzResidual: Scalar
+  /// `ritzResidual / |θ|`.
+  public let relativeResidual: Scalar
+  /// Whether the residual test passed (or an invariant subspace was found).
+  public let converged: Bool
+  /// Whether the Krylov space became invariant (`h_{j+1,j} ≈ 0`): the Ritz values are then
+  /// exact eigenvalues.
+  public let foundInvariantSubspace: Bool
+  /// The Jacobian products spent.
+  public let jacobianProducts: Int
+  /// The number of Arnoldi cycles (1 + restarts).
+  public let cycles: Int
+  /// The Krylov dimension used (the requested one clamped to `n`).
+  public let krylovDimension: Int
+
+  init(
+    _ analysis: ArnoldiIteration.RitzAnalysis, converged: Bool, invariantSubspace: Bool,
+    relativeTolerance: Double, products: Int, cycles: Int, krylovDimension: Int
+  ) {
+    let convert = { (z: Complex<Double>) in Complex(Scalar(z.real), Scalar(z.imaginary)) }
+    ritzValues = analysis.ritzValues.map(convert)
+    let radius = analysis.theta.length
+    spectralRadius = Scalar(radius)
+    let relative = radius > 0 ? analysis.residual / radius : (analysis.residual == 0 ? 0 : 1)
+    let tie = Swift.max(
+      Double(DenseSpectralAnalysis.tieTolerance(Scalar.self)), 10 * relative,
+      relativeTolerance)
+    dominantEigenvalues = analysis.ritzValues.filter { $0.length >= radius * (1 - tie) }
+      .map(convert)
+    ritzResidual = Scalar(analysis.residual)
+    relativeResidual = Scalar(relative)
+    self.converged = converged
+    foundInvariantSubspace = invariantSubspace
+    jacobianProducts = products
+    self.cycles = cycles
+    self.krylovDimension = krylovDimension
+  }
+}

@@ -1,0 +1,97 @@
+import DEQCore
+
+extension StepDiagnostics where V: ContiguousVectorSpace {
+  /// A hook that records the spectral radius of `∂f/∂z` at the scheduled iterates, from
+  /// Jacobian operators built at each iterate.
+  ///
+  /// ```swift
+  /// let hook = StepDiagnostics<[Double]>.spectralRadius(schedule: .every(10)) { z in
+  ///   try JacobianOperator(at: z, jvp: { v in layer.jvp(at: z, v) })
+  /// }
+  /// let solution = solve(problem, using: Broyden(), diagnostics: hook)
+  /// ```
+  /// A diagnostic that throws (a ``DiagnosticsError`` such as a NaN product, or an error of
+  /// `jacobian`) is recorded, not lost: the record's value
+  /// is NaN, its method names the error, and `isReliable` is `false`.
+  ///
+  /// - Parameters:
+  ///   - schedule: which iterations to measure.
+  ///   - method: how to compute ρ; by default dense for `n ≤ 1,024`, Arnoldi above.
+  ///   - jacobian: builds the Jacobian operator at an iterate.
+  /// - Returns: the hook to pass to `solve(_:using:stopping:diagnostics:observer:)`.
+  /// - Complexity: that of `method` at each scheduled step; not counted in the trace's map
+  ///   evaluations.
+  public static func spectralRadius(
+    schedule: Schedule,
+    method: SpectralRadiusMethod = .automatic(),
+    jacobian: @escaping (V) throws -> JacobianOperator<V>
+  ) -> StepDiagnostics<V> {
+    StepDiagnostics(schedule: schedule) { z, _ in
+      do {
+        let estimate = try jacobian(z).spectralRadius(using: method)
+        return SpectralRadiusRecord(estimate)
+      } catch {
+        let name = method.resolved(forDimension: z.scalarCount).recordName
+        return SpectralRadiusRecord(
+          value: .nan, method: "\(name) failed: \(error)", errorEstimate: nil, isReliable: false)
+      }
+    }
+  }
+
+  /// A hook that records the spectral radius of `∂f/∂z` at the scheduled iterates, with
+  /// Jacobian–vector products by finite differences of `map` (the problem's map, as a
+  /// `@Sendable` closure).
+  ///
+  /// - Parameters:
+  ///   - map: the fixed-point map `f`.
+  ///   - schedule: which iterations to measure.
+  ///   - scheme: forward or central differences (default central; see
+  ///     ``FiniteDifferenceScheme``).
+  ///   - method: how to compute ρ; by default dense for `n ≤ 1,024`, Arnoldi above.
+  /// - Returns: the hook to pass to `solve(_:using:stopping:diagnostics:observer:)`.
+  public static func spectralRadius(
+    of map: @escaping @Sendable (V) -> V,
+    schedule: Schedule,
+    scheme: FiniteDifferenceScheme = .central,
+    method: SpectralRadiusMethod = .automatic()
+  ) -> StepDiagnostics<V> {
+    spectralRadius(schedule: schedule, method: method) { z in
+      try JacobianOperator.finiteDifference(of: map, at: z, scheme: scheme)
+    }
+  }
+}
+
+extension SpectralRadiusRecord {
+  /// A trace record from a spectral-radius estimate: its value (NaN when the method had
+  /// none), method name (`"dense-geev"`, `"arnoldi"`, `"power"`), error estimate and trust flag.
+  public init<Scalar: DEQScalar>(_ estimate: SpectralRadiusEstimate<Scalar>) {
+    self.init(
+      value: estimate.value.map { Double($0) } ?? .nan,
+      method: estimate.method.recordName,
+      errorEstimate: estimate.errorEstimate.map { Double($0) },
+      isReliable: estimate.isTrustworthy && estimate.value != nil)
+  }
+}
+
+extension SpectralRadiusEstimate.Method {
+  /// The short name used in trace records.
+  var recordName: String {
+    switch self {
+    case .dense: "dense-geev"
+    case .arnoldi: "arnoldi"
+    case .powerIteration: "power"
+    }
+  }
+}
+
+extension SpectralRadiusMethod {
+  /// The short name used in trace records.
+  var recordName: String {
+    switch self {
+    case .dense: "dense-geev"
+    case .arnoldi: "arnoldi"
+    case .powerIteration: "power"
+    case .automatic: "automatic"
+    }
+  }
+}
