@@ -6,7 +6,7 @@ import _DEQTestSupport
 
 /// A long, tight solve: the "exact" equilibrium for finite differences.
 let tightStopping = StoppingCriteria(
-  tolerance: .absolute(1e-13), maxIterations: 400, stall: nil, divergenceFactor: nil)
+  tolerance: .absolute(1e-12), maxIterations: 400, stall: nil, divergenceFactor: nil)
 
 @Suite("ImplicitRefinement: forward solves and implicit gradients")
 struct ImplicitRefinementTests {
@@ -38,12 +38,19 @@ struct ImplicitRefinementTests {
     let block = try ReferenceFiles.block(form: form)
     let x = try ReferenceFiles.npy("x.npy")
     let expected = try ReferenceFiles.npy("h_star_\(form.referenceName).npy")
+    // ‖F(H) − H‖ ≤ 1e-11 with ‖H‖ ≈ 17 and a contraction rate ≈ 0.84 near H* bounds the
+    // error by about 1e-11 / 0.16 / 17 ≈ 4e-12 relative: well inside 1e-10, and above the
+    // rounding floor where the solvers rightly report a stall.
+    let stopping = StoppingCriteria(
+      tolerance: .absolute(1e-11), maxIterations: 400, stall: nil, divergenceFactor: nil)
     let solvers: [any FixedPointAlgorithm] = [Broyden(memory: 100), Anderson()]
     for solver in solvers {
       let module = ImplicitRefinement(
-        block: block, forwardSolver: solver, forwardStopping: tightStopping)
+        block: block, forwardSolver: solver, forwardStopping: stopping)
       let result = module.forward(x)
-      #expect(result.solutions.allSatisfy { $0.status == .converged }, "\(solver)")
+      #expect(
+        result.solutions.allSatisfy { $0.status == .converged },
+        "\(solver): \(result.solutions.map { ($0.status, $0.absoluteResidual) })")
       let error = relativeError(result.equilibrium, expected)
       #expect(error < 1e-10, "\(form) \(solver): \(error)")
     }
