@@ -32,7 +32,7 @@ let package = Package(
     // MARK: - DEQSolvers: diagnostics
     benchmark("DiagnosticsBenchmarks", ["DEQSolvers", "DEQCore"]),
     // MARK: - IFRHead
-    benchmark("IFRBenchmarks", ["IFRHead", "DEQCore"]),
+    benchmark("IFRBenchmarks", ["IFRHead", "DEQSolvers", "DEQCore"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -97,7 +97,8 @@ struct Conv2DTests {
     let error = parameterDerivativeError(
       loss: { p in
         var layer = conv
-        layer.weight = try! Tensor(shape: conv.weight.shape, scalars: Array(p[0..<conv.weight.count]))
+        layer.weight = try! Tensor(
+          shape: conv.weight.shape, scalars: Array(p[0..<conv.weight.count]))
         if c.bias { layer.bias = Tensor(Array(p[conv.weight.count...])) }
         return inner(u, layer(x))
       }, at: theta, cotangent: cotangent, seed: 15)

@@ -23,7 +23,9 @@ struct IFRBlockReferenceTests {
     #expect(errorZero < 1e-12, "\(form): \(errorZero)")
   }
 
-  @Test("3,000 plain steps from H = 0 reproduce h_star to 1e-10", arguments: [IFRBlockForm.ifrCode, .xshort])
+  @Test(
+    "3,000 plain steps from H = 0 reproduce h_star to 1e-10",
+    arguments: [IFRBlockForm.ifrCode, .xshort])
   func equilibrium(_ form: IFRBlockForm) throws {
     let block = try ReferenceFiles.block(form: form)
     let x = try ReferenceFiles.npy("x.npy")

@@ -94,7 +94,8 @@ struct IFRBlockTests {
     }
   }
 
-  @Test("a batch gives each RoI's solo F, JVP and VJP bit for bit", arguments: IFRBlockForm.allCases)
+  @Test(
+    "a batch gives each RoI's solo F, JVP and VJP bit for bit", arguments: IFRBlockForm.allCases)
   func batchIndependence(_ form: IFRBlockForm) throws {
     var rng = SeededGenerator(seed: 61)
     let block = IFRBlock<Double>(channels: 16, form: form, using: &rng)
@@ -117,7 +118,9 @@ struct IFRBlockTests {
       #expect(solo.state.scalars == back.state.sample(roi).scalars)
       #expect(solo.injection.scalars == back.injection.sample(roi).scalars)
       // The per-RoI workspace helpers agree too.
-      #expect(workspace.evaluate(state: h.sample(roi), injection: x.sample(roi)).scalars == f.sample(roi).scalars)
+      #expect(
+        workspace.evaluate(state: h.sample(roi), injection: x.sample(roi)).scalars
+          == f.sample(roi).scalars)
       #expect(workspace.jvp(tangent: v.sample(roi)).scalars == jv.sample(roi).scalars)
       #expect(workspace.vjp(cotangent: v.sample(roi)).scalars == back.state.sample(roi).scalars)
     }

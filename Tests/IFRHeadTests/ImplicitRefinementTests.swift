@@ -6,17 +6,22 @@ import _DEQTestSupport
 
 /// A long, tight solve: the "exact" equilibrium for finite differences.
 let tightStopping = StoppingCriteria(
-  tolerance: .absolute(1e-13), maxIterations: 400, stall: nil, divergenceFactor: nil)
+  tolerance: .absolute(1e-12), maxIterations: 400, stall: nil, divergenceFactor: nil)
 
 @Suite("ImplicitRefinement: forward solves and implicit gradients")
 struct ImplicitRefinementTests {
-  func smallProblem(form: IFRBlockForm = .ifrCode, seed: UInt64) -> (IFRBlock<Double>, Tensor<Double>) {
+  func smallProblem(form: IFRBlockForm = .ifrCode, seed: UInt64) -> (
+    IFRBlock<Double>, Tensor<Double>
+  ) {
     var rng = SeededGenerator(seed: seed)
     var block = IFRBlock<Double>(channels: 4, innerChannels: 4, groups: 2, form: form, using: &rng)
     // Modest GN2/GN3 scales make F a contraction (the convolutions' scale does not matter:
     // GroupNorm follows each), so that tight solves converge and the implicit function
     // theorem applies. mdeq's direct H path through GN3 needs a smaller GN3 scale.
-    for (norm, range) in [(\IFRBlock<Double>.gn1, 0.5...1.0), (\.gn2, 0.2...0.4), (\.gn3, form == .mdeq ? 0.05...0.1 : 0.2...0.4)] {
+    for (norm, range) in [
+      (\IFRBlock<Double>.gn1, 0.5...1.0), (\.gn2, 0.2...0.4),
+      (\.gn3, form == .mdeq ? 0.05...0.1 : 0.2...0.4),
+    ] {
       let count = block[keyPath: norm].channels
       block[keyPath: norm].scale = Tensor(uniformIn: range, shape: [count], using: &rng)
       block[keyPath: norm].offset = Tensor(uniformIn: -0.2...0.2, shape: [count], using: &rng)
@@ -33,11 +38,19 @@ struct ImplicitRefinementTests {
     let block = try ReferenceFiles.block(form: form)
     let x = try ReferenceFiles.npy("x.npy")
     let expected = try ReferenceFiles.npy("h_star_\(form.referenceName).npy")
+    // ‖F(H) − H‖ ≤ 1e-11 with ‖H‖ ≈ 17 and a contraction rate ≈ 0.84 near H* bounds the
+    // error by about 1e-11 / 0.16 / 17 ≈ 4e-12 relative: well inside 1e-10, and above the
+    // rounding floor where the solvers rightly report a stall.
+    let stopping = StoppingCriteria(
+      tolerance: .absolute(1e-11), maxIterations: 400, stall: nil, divergenceFactor: nil)
     let solvers: [any FixedPointAlgorithm] = [Broyden(memory: 100), Anderson()]
     for solver in solvers {
-      let module = ImplicitRefinement(block: block, forwardSolver: solver, forwardStopping: tightStopping)
+      let module = ImplicitRefinement(
+        block: block, forwardSolver: solver, forwardStopping: stopping)
       let result = module.forward(x)
-      #expect(result.solutions.allSatisfy { $0.status == .converged }, "\(solver)")
+      #expect(
+        result.solutions.allSatisfy { $0.status == .converged },
+        "\(solver): \(result.solutions.map { ($0.status, $0.absoluteResidual) })")
       let error = relativeError(result.equilibrium, expected)
       #expect(error < 1e-10, "\(form) \(solver): \(error)")
     }
@@ -50,7 +63,8 @@ struct ImplicitRefinementTests {
     let block = try ReferenceFiles.block(form: .eq5)
     let x = try ReferenceFiles.npy("x.npy")
     let module = ImplicitRefinement(
-      block: block, forwardStopping: StoppingCriteria(tolerance: .absolute(1e-6), maxIterations: 60))
+      block: block, forwardStopping: StoppingCriteria(tolerance: .absolute(1e-6), maxIterations: 60)
+    )
     let result = module.forward(x)
     for solution in result.solutions {
       #expect(solution.status != .converged, "\(solution.status): \(solution.absoluteResidual)")
@@ -61,7 +75,8 @@ struct ImplicitRefinementTests {
   func defaults() {
     let (block, x) = smallProblem(seed: 101)
     let module = ImplicitRefinement(block: block)
-    #expect(module.forwardStopping.maxIterations == 15 && module.backwardStopping.maxIterations == 15)
+    #expect(
+      module.forwardStopping.maxIterations == 15 && module.backwardStopping.maxIterations == 15)
     let result = module.forward(x)
     for solution in result.solutions {
       #expect(solution.iterations <= 15)
@@ -148,7 +163,8 @@ struct ExplicitRefinementTests {
     #expect(unrolled.isShared && unrolled.parameterCount == block.parameterCount)
   }
 
-  @Test("VJPs match finite differences, with and without the double residual",
+  @Test(
+    "VJPs match finite differences, with and without the double residual",
     arguments: [true, false], [true, false])
   func derivatives(_ doubleResidual: Bool, _ shared: Bool) {
     var rng = SeededGenerator(seed: 112)

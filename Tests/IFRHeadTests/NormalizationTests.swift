@@ -97,7 +97,8 @@ struct GroupNormTests {
   func defaults() {
     let layer = GroupNorm<Float>(channels: 8)
     #expect(layer.groups == 4 && layer.epsilon == 1e-5)
-    #expect(layer.scale.scalars.allSatisfy { $0 == 1 } && layer.offset.scalars.allSatisfy { $0 == 0 })
+    #expect(
+      layer.scale.scalars.allSatisfy { $0 == 1 } && layer.offset.scalars.allSatisfy { $0 == 0 })
     #expect(layer.parameterCount == 16)
   }
 }

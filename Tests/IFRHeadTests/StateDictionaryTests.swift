@@ -12,7 +12,8 @@ struct StateDictionaryTests {
     ).stateDictionary
   }
 
-  @Test("round trip through state_dict names, plain and weight-normalised", arguments: [true, false])
+  @Test(
+    "round trip through state_dict names, plain and weight-normalised", arguments: [true, false])
   func roundTrip(_ weightNormalization: Bool) throws {
     let tensors = dictionary(weightNormalization: weightNormalization)
     let names = Set(tensors.keys)

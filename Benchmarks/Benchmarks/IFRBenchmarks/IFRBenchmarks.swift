@@ -8,6 +8,7 @@
 
 import Benchmark
 import DEQCore
+import DEQSolvers
 import IFRHead
 
 let roiCount = 4
@@ -20,7 +21,8 @@ let gemmN = plane * roiCount
 let flopsPerF = 2.0 * 2.0 * Double(channels * channels * 9 * plane * roiCount)
 let flopsPerGEMM = 2.0 * Double(gemmM * gemmK * gemmN)
 
-let rateMetric = BenchmarkMetric.custom("MFLOP/s", polarity: .prefersLarger, useScalingFactor: false)
+let rateMetric = BenchmarkMetric.custom(
+  "MFLOP/s", polarity: .prefersLarger, useScalingFactor: false)
 let ratioMetric = BenchmarkMetric.custom(
   "F rate, % of GEMM", polarity: .prefersLarger, useScalingFactor: false)
 
@@ -134,7 +136,52 @@ func registerBenchmarks<S: DEQScalar>(_ type: S.Type) {
   }
 }
 
+let multipleMetric = BenchmarkMetric.custom(
+  "time ÷ one F (×100)", polarity: .prefersSmaller, useScalingFactor: false)
+
+func registerSolveBenchmarks<S: DEQScalar>(_ type: S.Type) {
+  let name = S.precisionName
+  let configuration = Benchmark.Configuration(
+    metrics: [.wallClock, multipleMetric], warmupIterations: 1, maxDuration: .seconds(10),
+    maxIterations: 20)
+  func setUp() -> (ImplicitRefinement<S>, Tensor<S>, BlockOperands<S>) {
+    var rng = SeededGenerator(seed: 3)
+    let block = IFRBlock<S>(channels: channels, using: &rng)
+    let x = Tensor<S>(
+      uniformIn: -1...1, shape: [roiCount, channels, side, side], using: &rng)
+    return (ImplicitRefinement(block: block), x, BlockOperands<S>())
+  }
+  Benchmark("IFR forward Broyden-15 N4 C256 14x14 (\(name))", configuration: configuration) {
+    benchmark in
+    let (module, x, f) = setUp()
+    f.run()
+    let clock = ContinuousClock()
+    benchmark.startMeasurement()
+    for _ in benchmark.scaledIterations {
+      let oneF = clock.measure { f.run() }
+      let solve = clock.measure { blackHole(module.forward(x)) }
+      benchmark.measurement(multipleMetric, Int((100 * (solve / oneF)).rounded()))
+    }
+  }
+  Benchmark("IFR backward Broyden-15 N4 C256 14x14 (\(name))", configuration: configuration) {
+    benchmark in
+    let (module, x, f) = setUp()
+    let forward = module.forward(x)
+    let cotangent = forward.equilibrium
+    f.run()
+    let clock = ContinuousClock()
+    benchmark.startMeasurement()
+    for _ in benchmark.scaledIterations {
+      let oneF = clock.measure { f.run() }
+      let back = clock.measure { blackHole(module.backward(forward, cotangent: cotangent)) }
+      benchmark.measurement(multipleMetric, Int((100 * (back / oneF)).rounded()))
+    }
+  }
+}
+
 let benchmarks: @Sendable () -> Void = {
+  registerSolveBenchmarks(Float.self)
+  registerSolveBenchmarks(Double.self)
   registerBenchmarks(Float.self)
   registerBenchmarks(Double.self)
 }

@@ -15,7 +15,8 @@ extension IFRBlock {
     precondition(
       state.rank == 4 && state.shape[1] == channels,
       "IFRBlock expects [N, \(channels), H, W], got \(state.shape)")
-    precondition(state.shape == injection.shape, "IFRBlock: H \(state.shape) vs X \(injection.shape)")
+    precondition(
+      state.shape == injection.shape, "IFRBlock: H \(state.shape) vs X \(injection.shape)")
     return (state.shape[0], state.shape[2], state.shape[3])
   }
 
@@ -27,8 +28,7 @@ extension IFRBlock {
   /// - Returns: F, the same shape.
   /// - Complexity: `4 · 9 · C · inner · height · width` flops per RoI (two GEMMs).
   @inlinable
-  public func callAsFunction(_ state: Tensor<Scalar>, injection: Tensor<Scalar>) -> Tensor<Scalar>
-  {
+  public func callAsFunction(_ state: Tensor<Scalar>, injection: Tensor<Scalar>) -> Tensor<Scalar> {
     let (n, height, width) = checkedGeometry(state, injection)
     var output = Tensor<Scalar>(zeros: state.shape)
     guard n > 0, height > 0, width > 0 else { return output }

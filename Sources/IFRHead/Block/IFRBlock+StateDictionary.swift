@@ -74,7 +74,8 @@ extension IFRBlock {
       let magnitude = try tensor("\(prefix).weight_g")
       let expected = [direction.shape[0], 1, 1, 1]
       guard magnitude.shape == expected else {
-        throw .shapeMismatch(name: "\(prefix).weight_g", expected: expected, actual: magnitude.shape)
+        throw .shapeMismatch(
+          name: "\(prefix).weight_g", expected: expected, actual: magnitude.shape)
       }
       return .normalized(WeightNorm(magnitude: magnitude, direction: direction))
     }

@@ -121,7 +121,8 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
     )
     func copy(_ tensor: Tensor<Scalar>, to target: UnsafeMutablePointer<Scalar>) {
       tensor.withUnsafeBufferPointer { source in
-        for i in source.indices { target[i] = source[i] }
+        guard let base = source.baseAddress else { return }
+        target.update(from: base, count: source.count)
       }
     }
     copy(block.conv1Weight.effectiveWeight, to: w1)
@@ -351,7 +352,11 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
   /// in the block's parametrisation: `weight`, or `weight_g` and `weight_v`).
   public func parameterGradient() -> IFRBlock<Scalar> {
     func tensor(_ pointer: UnsafeMutablePointer<Scalar>, _ shape: [Int]) -> Tensor<Scalar> {
-      Tensor(shape: shape) { pointer[$0] }
+      let scalars = Array(UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *)))
+      guard let result = try? Tensor(shape: shape, scalars: scalars) else {
+        preconditionFailure("IFRBlockWorkspace: inconsistent parameter shape \(shape)")
+      }
+      return result
     }
     func norm(_ gamma: UnsafeMutablePointer<Scalar>, _ beta: UnsafeMutablePointer<Scalar>, _ c: Int)
       -> GroupNorm<Scalar>

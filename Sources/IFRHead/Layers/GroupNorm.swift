@@ -150,14 +150,14 @@ public struct GroupNorm<Scalar: DEQScalar>: Sendable {
                       normalized: xhat.baseAddress.unsafelyUnwrapped,
                       inverseDeviation: s.baseAddress.unsafelyUnwrapped)
                     withAffine { gamma, _ in
-                    Self.vjp(
-                      dy.baseAddress.unsafelyUnwrapped + offset,
-                      normalized: xhat.baseAddress.unsafelyUnwrapped,
-                      inverseDeviation: s.baseAddress.unsafelyUnwrapped, scale: gamma,
-                      channels: channels, groups: groups, plane: plane,
-                      into: dx.baseAddress.unsafelyUnwrapped + offset,
-                      scaleCotangent: dg.baseAddress.unsafelyUnwrapped,
-                      offsetCotangent: db.baseAddress.unsafelyUnwrapped)
+                      Self.vjp(
+                        dy.baseAddress.unsafelyUnwrapped + offset,
+                        normalized: xhat.baseAddress.unsafelyUnwrapped,
+                        inverseDeviation: s.baseAddress.unsafelyUnwrapped, scale: gamma,
+                        channels: channels, groups: groups, plane: plane,
+                        into: dx.baseAddress.unsafelyUnwrapped + offset,
+                        scaleCotangent: dg.baseAddress.unsafelyUnwrapped,
+                        offsetCotangent: db.baseAddress.unsafelyUnwrapped)
                     }
                   }
                 }

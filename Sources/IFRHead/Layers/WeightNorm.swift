@@ -70,10 +70,11 @@ public struct WeightNorm<Scalar: DEQScalar>: Sendable {
     let norms = directionNorms
     let size = rowSize
     var weight = direction
+    guard size > 0 else { return weight }
     weight.withUnsafeMutableBufferPointer { w in
       for o in 0..<outChannels {
-        let factor = magnitude.scalars[o] / norms[o]
-        for i in (o * size)..<((o + 1) * size) { w[i] *= factor }
+        Scalar.blasScal(
+          size, magnitude.scalars[o] / norms[o], w.baseAddress.unsafelyUnwrapped + o * size, 1)
       }
     }
     return weight
@@ -121,20 +122,22 @@ public struct WeightNorm<Scalar: DEQScalar>: Sendable {
     let norms = directionNorms
     let size = rowSize
     var dg = Tensor<Scalar>(zeros: magnitude.shape)
-    var dvTensor = Tensor<Scalar>(zeros: direction.shape)
-    let v = direction.scalars
-    let dw = weightCotangent.scalars
-    dg.withUnsafeMutableBufferPointer { dgp in
-      dvTensor.withUnsafeMutableBufferPointer { dvp in
-        for o in 0..<outChannels {
-          let range = (o * size)..<((o + 1) * size)
-          var projection: Scalar = 0
-          for i in range { projection += v[i] * dw[i] }
-          let n = norms[o]
-          dgp[o] = projection / n
-          let b = magnitude.scalars[o] / n
-          let c = projection / (n * n)
-          for i in range { dvp[i] = b * (dw[i] - v[i] * c) }
+    var dvTensor = weightCotangent
+    guard size > 0 else { return (dg, dvTensor) }
+    direction.withUnsafeBufferPointer { v in
+      dg.withUnsafeMutableBufferPointer { dgp in
+        dvTensor.withUnsafeMutableBufferPointer { dvp in
+          for o in 0..<outChannels {
+            let vo = v.baseAddress.unsafelyUnwrapped + o * size
+            let dvo = dvp.baseAddress.unsafelyUnwrapped + o * size
+            // dv_o = (g/n)·(dw_o − v_o·(v_o·dw_o)/n²), dg_o = (v_o·dw_o)/n.
+            let projection = Scalar.blasDot(size, vo, 1, dvo, 1)
+            let n = norms[o]
+            dgp[o] = projection / n
+            let b = magnitude.scalars[o] / n
+            Scalar.blasScal(size, b, dvo, 1)
+            Scalar.blasAxpy(size, -b * projection / (n * n), vo, 1, dvo, 1)
+          }
         }
       }
     }

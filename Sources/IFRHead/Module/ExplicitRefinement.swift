@@ -56,7 +56,7 @@ public struct ExplicitRefinement<Scalar: DEQScalar>: Sendable {
   public var isShared: Bool { blocks.count == 1 && steps > 1 }
 
   /// Whether the blocks carry the double residual (everything but ``IFRBlockForm/noResidual``).
-  public var hasDoubleResidual: Bool { blocks[0].form != .noResidual }
+  @inlinable public var hasDoubleResidual: Bool { blocks[0].form != .noResidual }
 
   /// The block of application `i`.
   @inlinable func block(_ i: Int) -> IFRBlock<Scalar> { blocks[blocks.count == 1 ? 0 : i] }
@@ -68,11 +68,13 @@ public struct ExplicitRefinement<Scalar: DEQScalar>: Sendable {
   /// the double residual).
   ///
   /// - Complexity: `steps` F evaluations.
+  @inlinable
   public func callAsFunction(_ injection: Tensor<Scalar>) -> Tensor<Scalar> {
     states(injection).last ?? injection
   }
 
   /// `H₀, …, H_steps`.
+  @inlinable
   func states(_ injection: Tensor<Scalar>) -> [Tensor<Scalar>] {
     var h = hasDoubleResidual ? Tensor<Scalar>(zeros: injection.shape) : injection
     var result = [h]
@@ -86,6 +88,7 @@ public struct ExplicitRefinement<Scalar: DEQScalar>: Sendable {
   /// `∂L/∂X` and `∂L/∂θ` (one cotangent block per entry of ``blocks``) from `∂L/∂H_steps`.
   ///
   /// - Complexity: `steps` F evaluations and `steps` VJPs; `steps + 1` stored states.
+  @inlinable
   public func vjp(at injection: Tensor<Scalar>, cotangent: Tensor<Scalar>) -> (
     injection: Tensor<Scalar>, parameters: [IFRBlock<Scalar>]
   ) {

@@ -67,6 +67,16 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
     public var equilibrium: Tensor<Scalar>
     /// Each RoI's solution: status, statistics and trace.
     public var solutions: [FixedPointSolution<Tensor<Scalar>>]
+
+    @usableFromInline
+    init(
+      injection: Tensor<Scalar>, equilibrium: Tensor<Scalar>,
+      solutions: [FixedPointSolution<Tensor<Scalar>>]
+    ) {
+      self.injection = injection
+      self.equilibrium = equilibrium
+      self.solutions = solutions
+    }
   }
 
   /// The result of a backward pass.
@@ -77,9 +87,20 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
     public var parameters: IFRBlock<Scalar>
     /// Each RoI's adjoint solve (empty for the phantom gradient).
     public var adjointSolutions: [FixedPointSolution<Tensor<Scalar>>]
+
+    @usableFromInline
+    init(
+      injection: Tensor<Scalar>, parameters: IFRBlock<Scalar>,
+      adjointSolutions: [FixedPointSolution<Tensor<Scalar>>]
+    ) {
+      self.injection = injection
+      self.parameters = parameters
+      self.adjointSolutions = adjointSolutions
+    }
   }
 
   /// The equilibria `H*` for a batch of RoIs (see ``forward(_:)``).
+  @inlinable
   public func callAsFunction(_ injection: Tensor<Scalar>) -> Tensor<Scalar> {
     forward(injection).equilibrium
   }
@@ -91,6 +112,7 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
   ///   converge keeps its status (``FixedPointStatus``) and its lowest-residual iterate.
   /// - Complexity: per RoI, one F evaluation per solver step (16 for Broyden 15) plus the
   ///   solver's own `O(m · C·H·W)` per step.
+  @inlinable
   public func forward(_ injection: Tensor<Scalar>) -> Forward {
     let (n, height, width) = geometry(injection)
     let workspace = block.makeWorkspace(height: height, width: width)
@@ -122,6 +144,7 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
   /// - Returns: `∂L/∂X`, `∂L/∂θ` and the adjoint solutions.
   /// - Complexity: implicit: per RoI one F evaluation, one VJP (no parameters) per backward
   ///   step and one VJP with parameters; phantom: `k` F evaluations and `2k` VJPs per RoI.
+  @inlinable
   public func backward(_ forward: Forward, cotangent: Tensor<Scalar>) -> Backward {
     let (n, height, width) = geometry(forward.injection)
     precondition(cotangent.shape == forward.injection.shape, "cotangent shape mismatch")
@@ -138,7 +161,8 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
         _ = workspace.evaluate(state: hStar, injection: x)
         let result = implicitGradient(
           lossGradient: g, vectorJacobianProduct: { u in workspace.vjp(cotangent: u) },
-          parameterVJP: { u in workspace.vjp(cotangent: u, accumulatingParameters: true).injection },
+          parameterVJP: { u in workspace.vjp(cotangent: u, accumulatingParameters: true).injection
+          },
           using: backwardSolver, stopping: backwardStopping)
         injectionCotangent.setSample(roi, to: result.parameterGradient)
         adjointSolutions.append(result.backwardSolution)
@@ -172,6 +196,7 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
       adjointSolutions: adjointSolutions)
   }
 
+  @inlinable
   func geometry(_ injection: Tensor<Scalar>) -> (n: Int, height: Int, width: Int) {
     precondition(
       injection.rank == 4 && injection.shape[1] == block.channels,

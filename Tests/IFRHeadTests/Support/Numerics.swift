@@ -41,7 +41,8 @@ func relativeDifference<S: DEQScalar>(_ a: S, _ b: S) -> S {
 }
 
 /// A tensor of standard normal entries from a seed.
-func normalTensor<S: DEQScalar>(_ shape: [Int], seed: UInt64, as type: S.Type = S.self) -> Tensor<S> {
+func normalTensor<S: DEQScalar>(_ shape: [Int], seed: UInt64, as type: S.Type = S.self) -> Tensor<S>
+{
   var rng = SeededGenerator(seed: seed)
   return Tensor<S>(normalWithMean: 0, standardDeviation: 1, shape: shape, using: &rng)
 }
