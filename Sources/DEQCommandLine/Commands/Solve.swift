@@ -176,7 +176,7 @@ struct Solve: ParsableCommand {
     if let saveState {
       let state: Tensor<S>
       do {
-        state = try Tensor.stacking(solutions.map { $0.fixedPoint.sample(0) })
+        state = try Tensor.stacking(solutions.map(\.fixedPoint))
       } catch {
         throw CommandLineError.output(path: saveState, reason: error.description)
       }

@@ -56,7 +56,7 @@ struct Spectrum: ParsableCommand {
     var solved = true
     if let state {
       let h = try loaded.readState(state)
-      points = (0..<loaded.batch).map { Tensor(sampleOf: h, $0) }
+      points = (0..<loaded.batch).map { h.sample($0) }
     } else if at == .zero {
       points = Array(repeating: Tensor(zeros: loaded.roiShape), count: loaded.batch)
     } else {

@@ -5,8 +5,7 @@ import IFRHead
 
 /// An IFR problem ready to run: the block F, the injection X of N RoIs, and a description.
 ///
-/// Each RoI is its own fixed-point problem; its iterate is a `[1, C, H, W]` tensor so that
-/// the block's batched entry points (rank 4) serve one RoI without reshaping.
+/// Each RoI is its own fixed-point problem whose iterate is a `[C, H, W]` tensor.
 struct LoadedProblem<Scalar: DEQScalar> {
   var block: IFRBlock<Scalar>
   /// X, `[N, C, H, W]`.
@@ -16,13 +15,11 @@ struct LoadedProblem<Scalar: DEQScalar> {
   var inputPaths: [String]
 
   var batch: Int { injection.shape[0] }
-  var roiShape: [Int] { [1] + injection.shape.dropFirst() }
+  var roiShape: [Int] { Array(injection.shape.dropFirst()) }
   var dimension: Int { injection.count / Swift.max(batch, 1) }
 
-  /// X of one RoI, `[1, C, H, W]`.
-  func injection(roi: Int) -> Tensor<Scalar> {
-    Tensor(sampleOf: injection, roi)
-  }
+  /// X of one RoI, `[C, H, W]`.
+  func injection(roi: Int) -> Tensor<Scalar> { injection.sample(roi) }
 
   /// Builds the problem from the options: files when given, seeded random data otherwise.
   static func load(_ options: ProblemOptions) throws(CommandLineError) -> LoadedProblem {
@@ -134,7 +131,7 @@ struct LoadedProblem<Scalar: DEQScalar> {
     block(state, injection: injection)
   }
 
-  /// The fixed-point problem of one RoI, from `start` (`[1, C, H, W]`), evaluated through
+  /// The fixed-point problem of one RoI, from `start` (`[C, H, W]`), evaluated through
   /// its own workspace without allocating.
   func fixedPointProblem(roi: Int, start: Tensor<Scalar>? = nil) -> FixedPointProblem<
     Tensor<Scalar>
@@ -154,29 +151,10 @@ struct LoadedProblem<Scalar: DEQScalar> {
       })
   }
 
-  /// The Jacobian ∂F/∂H of one RoI at `point` (`[1, C, H, W]`), with exact JVPs and VJPs.
-  func jacobian(roi: Int, at point: Tensor<Scalar>) throws(DiagnosticsError) -> JacobianOperator<
-    Tensor<Scalar>
-  > {
-    let block = self.block
-    let x = injection(roi: roi)
-    return try JacobianOperator(
-      at: point,
-      jvp: { v in block.jvp(at: point, injection: x, tangent: v) },
-      vjp: { u in block.vjp(at: point, injection: x, cotangent: u).state })
-  }
-}
-
-extension Tensor {
-  /// One sample of a batch kept as a batch of one: `[1, …]`.
-  init(sampleOf batch: Tensor, _ index: Int) {
-    let sample = batch.sample(index)
-    self = Tensor.stackingOne(sample)
-  }
-
-  private static func stackingOne(_ sample: Tensor) -> Tensor {
-    var result = Tensor(zeros: [1] + sample.shape)
-    result.setSample(0, to: sample)
-    return result
+  /// The Jacobian ∂F/∂H of one RoI at `point` (`[C, H, W]`), with exact JVPs and VJPs.
+  func jacobian(
+    roi: Int, at point: Tensor<Scalar>
+  ) throws(DiagnosticsError) -> JacobianOperator<Tensor<Scalar>> {
+    try block.stateJacobian(at: point, injection: injection(roi: roi))
   }
 }
