@@ -5,7 +5,7 @@ import Foundation
 import IFRHead
 
 /// `deq analyze`: the convergence analysis of the IFR paper's Section 3.5, as one command.
-struct Analyze: ParsableCommand {
+struct Analyze: PrecisionDispatchingCommand {
   static let configuration = CommandConfiguration(
     abstract: "The Section 3.5 convergence analysis: unroll, spectral radius, Broyden, verdict.",
     discussion: """
@@ -79,13 +79,6 @@ struct Analyze: ParsableCommand {
     }
     chosen.insert(steps)
     return chosen.sorted()
-  }
-
-  func run() throws {
-    switch problem.precision {
-    case .double: try run(Double.self)
-    case .float: try run(Float.self)
-    }
   }
 
   /// One RoI's unrolled iteration.

@@ -4,7 +4,7 @@ import Foundation
 import IFRHead
 
 /// `deq apply`: one evaluation of F, saved for cross-checking against PyTorch.
-struct Apply: ParsableCommand {
+struct Apply: PrecisionDispatchingCommand {
   static let configuration = CommandConfiguration(
     abstract: "Evaluate F(H; X) once and save it as .npy.",
     discussion: """
@@ -23,13 +23,6 @@ struct Apply: ParsableCommand {
 
   @Option(help: ArgumentHelp("Where to write F(H; X).", valueName: "f.npy"))
   var output: String
-
-  func run() throws {
-    switch problem.precision {
-    case .double: try run(Double.self)
-    case .float: try run(Float.self)
-    }
-  }
 
   func run<S: DEQScalar>(_: S.Type) throws {
     let loaded = try LoadedProblem<S>.load(problem)

@@ -45,7 +45,7 @@ enum SpectralMethodOption: String, CaseIterable, ExpressibleByArgument {
 }
 
 /// `deq solve`: solve each RoI's equilibrium and report every step.
-struct Solve: ParsableCommand {
+struct Solve: PrecisionDispatchingCommand {
   static let configuration = CommandConfiguration(
     abstract: "Solve H* = F(H*; X) for each RoI and print the residuals step by step.",
     discussion: """
@@ -125,13 +125,6 @@ struct Solve: ParsableCommand {
       case .mixed: .mixed(absolute: tolerance, relative: tolerance)
       }
     return StoppingCriteria(tolerance: kind, maxIterations: maxIterations)
-  }
-
-  func run() throws {
-    switch problem.precision {
-    case .double: try run(Double.self)
-    case .float: try run(Float.self)
-    }
   }
 
   func run<S: DEQScalar>(_: S.Type) throws {

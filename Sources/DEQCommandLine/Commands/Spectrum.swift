@@ -11,7 +11,7 @@ enum SpectrumPoint: String, CaseIterable, ExpressibleByArgument {
 }
 
 /// `deq spectrum`: the spectral radius and dominant eigenvalues of ∂F/∂H per RoI.
-struct Spectrum: ParsableCommand {
+struct Spectrum: PrecisionDispatchingCommand {
   static let configuration = CommandConfiguration(
     abstract: "Spectral radius and dominant eigenvalues of ∂F/∂H for each RoI.",
     discussion: """
@@ -39,13 +39,6 @@ struct Spectrum: ParsableCommand {
 
   @Option(help: "auto, dense, arnoldi or power.")
   var method: SpectralMethodOption = .auto
-
-  func run() throws {
-    switch problem.precision {
-    case .double: try run(Double.self)
-    case .float: try run(Float.self)
-    }
-  }
 
   func run<S: DEQScalar>(_: S.Type) throws {
     let loaded = try LoadedProblem<S>.load(problem)
