@@ -1,26 +1,18 @@
 import DEQCore
 import Foundation
 import Testing
+import _DEQTestSupport
 
-/// The shared reference data, `<package root>/../shared/reference/ifr-small`. The package root
-/// is three levels above this file (`Tests/DEQCoreTests/ReferenceFilesTests.swift`).
-let referenceDirectory = URL(fileURLWithPath: #filePath)
-  .deletingLastPathComponent()  // Tests/DEQCoreTests
-  .deletingLastPathComponent()  // Tests
-  .deletingLastPathComponent()  // the package root
-  .deletingLastPathComponent()
-  .appendingPathComponent("shared/reference/ifr-small", isDirectory: true)
-
-/// Whether the reference folder is there; a plain clone of the package does not have it.
-let referenceAvailable = FileManager.default.fileExists(
-  atPath: referenceDirectory.appendingPathComponent("x.npy").path(percentEncoded: false))
+/// The shared reference data (`ReferenceData.directory`: `../shared/reference/ifr-small`
+/// beside the package, or `DEQ_REFERENCE_DIR`).
+let referenceDirectory = ReferenceData.directory
 
 /// The expected values were read with NumPy 2.4.6 (`np.load`, and `np.frombuffer` on the
 /// safetensors data region). Files are read losslessly, so the elements must equal NumPy's
 /// exactly; the literals are the shortest decimal forms of those doubles, which round-trip.
 @Suite(
   "Reference files from the IFR export",
-  .enabled(if: referenceAvailable, "needs ../shared/reference/ifr-small next to the package"))
+  .enabled(if: ReferenceData.isAvailable, Comment(rawValue: ReferenceData.skipMessage)))
 struct ReferenceFilesTests {
   @Test("x.npy holds the N × C × H × W input of the IFR block")
   func input() throws {

@@ -20,7 +20,8 @@ struct ReadmeExampleTests {
     @Sendable func jvp(_ z: [Double], _ v: [Double]) -> [Double] {
       let wz = (try? BLAS.matvec(w, z)) ?? z
       let wv = (try? BLAS.matvec(w, v)) ?? v
-      return (0..<n).map { i in (1 - Double.tanh(wz[i] + x[i]) * Double.tanh(wz[i] + x[i])) * wv[i] }
+      return (0..<n).map { i in (1 - Double.tanh(wz[i] + x[i]) * Double.tanh(wz[i] + x[i])) * wv[i]
+      }
     }
 
     // As in README.md:
@@ -59,7 +60,8 @@ struct ReadmeExampleTests {
     let expected = try TorchDEQTraces.load(form: "ifr_code")
     for (roi, solution) in forward.solutions.enumerated() {
       let last = try #require(expected.abs_trace[roi][15])
-      #expect(solution.trace[15].absoluteResidual.isApproximatelyEqual(to: last, relativeTolerance: 1e-8))
+      #expect(
+        solution.trace[15].absoluteResidual.isApproximatelyEqual(to: last, relativeTolerance: 1e-8))
     }
   }
 }

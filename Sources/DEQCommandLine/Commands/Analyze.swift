@@ -175,9 +175,10 @@ struct Analyze: PrecisionDispatchingCommand {
         trace.append(
           Reports.UnrolledEntry(
             step: step, adjacentDifference: step == 0 ? nil : unrolled.differences[step],
-            spectralRadius: unrolled.spectral[step].flatMap { e in
-              e.isTrustworthy ? e.value.map(Double.init) : nil
-            }))
+            spectralRadius: unrolled.spectral[step].flatMap { $0.value.map(Double.init) },
+            spectralRadiusReliable: unrolled.spectral[step].map(\.isTrustworthy)
+              ?? (unrolled.spectralFailures[step] == nil ? nil : false),
+            spectralRadiusErrorEstimate: unrolled.spectral[step]?.errorEstimate.map(Double.init)))
       }
       for (step, failure) in unrolled.spectralFailures.sorted(by: { $0.key < $1.key }) {
         notes.append("RoI \(roi): ρ at step \(step) could not be computed: \(failure)")
@@ -228,7 +229,9 @@ struct Analyze: PrecisionDispatchingCommand {
   ) -> Int? {
     var first: Int?
     for step in examined.reversed() where step <= lastStep {
-      guard let rho = trace[step].spectralRadius, rho < 1 else { break }
+      guard let rho = trace[step].spectralRadius, rho < 1,
+        trace[step].spectralRadiusReliable == true
+      else { break }
       first = step
     }
     return first
@@ -328,7 +331,7 @@ struct Analyze: PrecisionDispatchingCommand {
       for a in shown {
         let entry = step < a.unrolled.trace.count ? a.unrolled.trace[step] : nil
         cells.append(entry?.adjacentDifference.map { formatScientific($0) } ?? "")
-        cells.append(entry?.spectralRadius.map { String(format: "%.6f", $0) } ?? "")
+        cells.append(formatRadius(entry?.spectralRadius, reliable: entry?.spectralRadiusReliable))
       }
       table.append(cells)
     }
@@ -354,6 +357,12 @@ struct Analyze: PrecisionDispatchingCommand {
     out += document.verdict.firstStepBelowOne.map { " (every examined step from \($0) on)" } ?? ""
     out += "\n  equilibria agree:          \(document.verdict.equilibriaAgree ? "yes" : "NO")\n"
     for line in document.verdict.explanation { out += wrapped("- " + line, indent: "  ") }
+    if analyses.contains(where: {
+      $0.unrolled.trace.contains { $0.spectralRadiusReliable == false }
+    }) {
+      out +=
+        "? marks a spectral radius whose method did not converge; such a value does not count.\n"
+    }
     for note in notes { out += wrapped("Note: " + note) }
     return out
   }
@@ -369,7 +378,9 @@ struct Analyze: PrecisionDispatchingCommand {
     let radii = document.problems.map { a in
       SVGPlot.Series(
         name: "RoI \(a.index)",
-        points: a.unrolled.trace.compactMap { e in e.spectralRadius.map { (Double(e.step), $0) } })
+        points: a.unrolled.trace.compactMap { e in
+          e.spectralRadiusReliable == true ? e.spectralRadius.map { (Double(e.step), $0) } : nil
+        })
     }
     return SVGPlot(
       title:

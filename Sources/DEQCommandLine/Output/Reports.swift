@@ -15,6 +15,8 @@ enum Reports {
     var stepNorm: Double?
     var mapEvaluations: Int?
     var spectralRadius: Double?
+    /// Whether `spectralRadius` converged (absent when no ρ was computed at this step).
+    var spectralRadiusReliable: Bool?
   }
 
   /// The outcome of one problem's solve.
@@ -86,6 +88,10 @@ enum Reports {
     /// ‖H_{step} − H_{step−1}‖₂ (absent for step 0).
     var adjacentDifference: Double?
     var spectralRadius: Double?
+    /// Whether `spectralRadius` converged (absent when no ρ was computed at this step).
+    var spectralRadiusReliable: Bool?
+    /// The method's error estimate for `spectralRadius` (the Ritz residual for Arnoldi).
+    var spectralRadiusErrorEstimate: Double?
   }
 
   /// The unrolled iteration of one problem.

@@ -15,7 +15,8 @@ enum SolveReporting {
           iteration: entry.iteration, absoluteResidual: entry.absoluteResidual,
           relativeResidual: entry.relativeResidual, stepNorm: entry.stepNorm,
           mapEvaluations: entry.mapEvaluations,
-          spectralRadius: entry.spectralRadius.flatMap { $0.value.isFinite ? $0.value : nil })
+          spectralRadius: entry.spectralRadius.flatMap { $0.value.isFinite ? $0.value : nil },
+          spectralRadiusReliable: entry.spectralRadius.map(\.isReliable))
       })
   }
 
@@ -36,9 +37,14 @@ enum SolveReporting {
             "\(entry.iteration)", formatScientific(entry.absoluteResidual),
             formatScientific(entry.relativeResidual),
           ]
-            + (showRho ? [entry.spectralRadius.map { String(format: "%.6f", $0) } ?? ""] : []))
+            + (showRho
+              ? [formatRadius(entry.spectralRadius, reliable: entry.spectralRadiusReliable)] : []))
       }
       out += table.render()
+    }
+    if problems.contains(where: { $0.trace.contains { $0.spectralRadiusReliable == false } }) {
+      out +=
+        "\n? marks a spectral radius whose method did not converge (see the JSON for details).\n"
     }
     return out
   }

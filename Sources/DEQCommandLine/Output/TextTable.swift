@@ -72,3 +72,9 @@ func wrapped(_ text: String, width: Int = 100, indent: String = "") -> String {
   if line.count > indent.count { lines.append(line) }
   return lines.joined(separator: "\n") + "\n"
 }
+
+/// Formats a spectral radius for tables; an unconverged estimate is marked with `?`.
+func formatRadius(_ value: Double?, reliable: Bool?) -> String {
+  guard let value, value.isFinite else { return reliable == false ? "failed" : "" }
+  return String(format: "%.6f", value) + (reliable == false ? "?" : "")
+}
