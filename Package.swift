@@ -80,7 +80,8 @@ let package = Package(
     ),
     .testTarget(
       name: "IFRHeadTests",
-      dependencies: ["IFRHead", "DEQSolvers", "DEQCore", "_DEQTestSupport"]
+      dependencies: ["IFRHead", "DEQSolvers", "DEQCore", "_DEQTestSupport"],
+      resources: [.copy("Fixtures")]
     ),
     .testTarget(
       name: "DEQCommandLineTests",
