@@ -61,6 +61,27 @@ where RawSignificand: FixedWidthInteger {
     _ wr: UnsafeMutablePointer<Self>, _ wi: UnsafeMutablePointer<Self>,
     _ work: UnsafeMutablePointer<Self>, _ lwork: Int
   ) -> Int
+  /// Real Schur form `A = Z·T·Zᵀ` with Schur vectors, no sorting (`?gees_work`, `jobvs = V`,
+  /// `sort = N`): `a` is overwritten by the quasi-triangular `T`, `vs` receives `Z`.
+  /// Pass `lwork = -1` to query the optimal workspace size into `work[0]`.
+  static func lapackGees(
+    _ n: Int, _ a: UnsafeMutablePointer<Self>, _ lda: Int,
+    _ wr: UnsafeMutablePointer<Self>, _ wi: UnsafeMutablePointer<Self>,
+    _ vs: UnsafeMutablePointer<Self>, _ ldvs: Int,
+    _ work: UnsafeMutablePointer<Self>, _ lwork: Int
+  ) -> Int
+  /// Reorders a real Schur factorisation so the selected eigenvalues lead, updating the
+  /// Schur vectors (`?trsen_work`, `job = N`, `compq = V`). A complex conjugate pair is moved
+  /// whole when either of its two flags is set. `selected` receives the dimension of the
+  /// leading invariant subspace. Needs `lwork ≥ n` and `liwork ≥ 1`.
+  static func lapackTrsen(
+    _ select: UnsafePointer<Int32>, _ n: Int, _ t: UnsafeMutablePointer<Self>, _ ldt: Int,
+    _ q: UnsafeMutablePointer<Self>, _ ldq: Int,
+    _ wr: UnsafeMutablePointer<Self>, _ wi: UnsafeMutablePointer<Self>,
+    _ selected: UnsafeMutablePointer<Int32>,
+    _ work: UnsafeMutablePointer<Self>, _ lwork: Int,
+    _ iwork: UnsafeMutablePointer<Int32>, _ liwork: Int
+  ) -> Int
   /// LU factorisation with partial pivoting (`?getrf_work`).
   static func lapackGetrf(
     _ m: Int, _ n: Int, _ a: UnsafeMutablePointer<Self>, _ lda: Int,

@@ -70,6 +70,36 @@ extension Double: DEQScalar {
         work, Int32(lwork)))
   }
 
+  public static func lapackGees(
+    _ n: Int, _ a: UnsafeMutablePointer<Double>, _ lda: Int,
+    _ wr: UnsafeMutablePointer<Double>, _ wi: UnsafeMutablePointer<Double>,
+    _ vs: UnsafeMutablePointer<Double>, _ ldvs: Int,
+    _ work: UnsafeMutablePointer<Double>, _ lwork: Int
+  ) -> Int {
+    var sorted: Int32 = 0
+    return Int(
+      LAPACKE_dgees_work(
+        LAPACK_COL_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "N")), nil,
+        Int32(n), a, Int32(lda), &sorted, wr, wi, vs, Int32(ldvs), work, Int32(lwork), nil))
+  }
+
+  public static func lapackTrsen(
+    _ select: UnsafePointer<Int32>, _ n: Int, _ t: UnsafeMutablePointer<Double>, _ ldt: Int,
+    _ q: UnsafeMutablePointer<Double>, _ ldq: Int,
+    _ wr: UnsafeMutablePointer<Double>, _ wi: UnsafeMutablePointer<Double>,
+    _ selected: UnsafeMutablePointer<Int32>,
+    _ work: UnsafeMutablePointer<Double>, _ lwork: Int,
+    _ iwork: UnsafeMutablePointer<Int32>, _ liwork: Int
+  ) -> Int {
+    var unusedS: Double = 0
+    var unusedSep: Double = 0
+    return Int(
+      LAPACKE_dtrsen_work(
+        LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "V")), select,
+        Int32(n), t, Int32(ldt), q, Int32(ldq), wr, wi, selected, &unusedS, &unusedSep,
+        work, Int32(lwork), iwork, Int32(liwork)))
+  }
+
   public static func lapackGetrf(
     _ m: Int, _ n: Int, _ a: UnsafeMutablePointer<Double>, _ lda: Int,
     _ ipiv: UnsafeMutablePointer<Int32>

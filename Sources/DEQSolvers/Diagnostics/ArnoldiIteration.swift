@@ -7,30 +7,39 @@
 // Giraud et al. 2005) and the Hessenberg matrix H = Vᵀ·J·V. The eigenvalues of H (LAPACK
 // `geev`) are the Ritz values; the one of largest modulus estimates ρ(J), with the Ritz
 // residual ‖J·x − θ·x‖ = |h_{k+1,k}·e_kᵀ·y| (x = V·y, ‖y‖ = 1) as its error estimate.
-// Restarts are thick (Morgan 1996; Stewart 2001, Krylov–Schur without reordering): the
-// next cycle keeps the real invariant subspace of the ⌈k/2⌉ largest-modulus Ritz values
-// (real and imaginary parts of each complex Ritz vector, so a complex dominant pair is kept
-// whole) plus the residual vector, and extends that Krylov–Schur relation by k − p steps.
+// Restarts are Krylov–Schur (Stewart 2001, "A Krylov–Schur algorithm for large
+// eigenproblems"): the real Schur form H = Z·T·Zᵀ (LAPACK `gees`) is reordered (`trsen`) so
+// the ⌈2k/3⌉ Ritz values of largest modulus lead T (a complex conjugate pair moves whole),
+// the decomposition is truncated to them, and the next cycle extends it by Arnoldi steps.
+// Schur vectors stay orthonormal and exactly invariant for H even when the Ritz values are
+// clustered or their eigenvectors ill-conditioned (where a restart built from individual
+// Ritz vectors loses the Krylov relation).
 // Goals, in order: an honest convergence flag (the residual test, never a fixed count);
 // few products (checks every 5 steps, stops as soon as the residual is small); then speed.
 import DEQCore
 
-/// Matrix-free spectral radius by thick-restarted Arnoldi.
+/// Matrix-free spectral radius by Krylov–Schur restarted Arnoldi.
 ///
 /// ```
-/// J·V_k = V_k·H_k + h_{k+1,k}·v_{k+1}·e_kᵀ          (Arnoldi / Krylov–Schur relation)
-/// θ = argmax |λ(H_k)|,  H_k·y = θ·y,  ‖y‖ = 1
-/// residual = |h_{k+1,k}| · |e_kᵀ·y| = ‖J·V_k·y − θ·V_k·y‖
-/// converged: residual ≤ tolerance · |θ|, or h_{k+1,k} ≈ 0 (an invariant subspace: exact)
+/// J·V_m = V_m·H_m + v_{m+1}·bᵀ          (Krylov–Schur relation; bᵀ = h_{m+1,m}·e_mᵀ
+///                                        after an Arnoldi step)
+/// θ = argmax |λ(H_m)|,  H_m·y = θ·y,  ‖y‖ = 1
+/// residual = |bᵀ·y| = ‖J·V_m·y − θ·V_m·y‖
+/// converged: residual ≤ tolerance · |θ|, or h_{m+1,m} ≈ 0 (an invariant subspace: exact)
 /// ```
 /// A Krylov dimension larger than `n` is clamped to `n` (at `k = n` the Krylov space is the
 /// whole space and the Ritz values are the eigenvalues up to rounding).
 public struct ArnoldiIteration: Sendable, Hashable {
-  /// The Krylov dimension `k` per cycle (≥ 2; clamped to `n`); default 30.
+  /// The Krylov dimension `k` per cycle (≥ 2; clamped to `n`); default 60. Each restart
+  /// keeps the ⌈2k/3⌉ dominant Schur vectors. On clustered spectra a larger `k` converges in
+  /// fewer products (IFR ∂F/∂H at n = 12,544, 300 products: relative residual 2.4e-6 with
+  /// k = 30, 1.1e-7 with k = 60); it costs `(k + 1)·n` scalars and `4·k·n` flops a product.
   public var krylovDimension: Int
   /// The cap on Jacobian products over all cycles; default 300.
   public var maxProducts: Int
-  /// The relative Ritz residual to accept; default `1e-10`. Values below `10·ε` of the
+  /// The relative Ritz residual to accept; default `1e-8` (the Ritz value is then typically
+  /// accurate to far more digits: its error is about residual² / gap for a well-conditioned
+  /// eigenvalue, and at most the residual for a normal `J`). Values below `10·ε` of the
   /// operator's scalar are raised to `10·ε` (about `1.2e-6` for `Float`).
   public var tolerance: Double
   /// The seed of the random (normal) start vector.
@@ -44,7 +53,7 @@ public struct ArnoldiIteration: Sendable, Hashable {
   ///   - tolerance: the relative Ritz residual in `(0, 1)`.
   ///   - seed: the start vector's seed.
   public init(
-    krylovDimension: Int = 30, maxProducts: Int = 300, tolerance: Double = 1e-10,
+    krylovDimension: Int = 60, maxProducts: Int = 300, tolerance: Double = 1e-8,
     seed: UInt64 = 0x5EED
   ) {
     self.krylovDimension = krylovDimension
@@ -58,9 +67,11 @@ public struct ArnoldiIteration: Sendable, Hashable {
   ///
   /// - Throws: ``DiagnosticsError/emptyProblem``, ``DiagnosticsError/invalidParameter(name:reason:)``,
   ///   ``DiagnosticsError/nonFiniteProduct(product:)`` when the map is not finite during
-  ///   products, ``DiagnosticsError/linearAlgebra(_:)`` when `geev` fails on `H`.
+  ///   products, ``DiagnosticsError/linearAlgebra(_:)`` when `geev`, `gees` or `trsen`
+  ///   fails on `H`.
   /// - Complexity: at most ``maxProducts`` products; `4·j·n` flops of orthogonalisation at
-  ///   step `j` (about `2·k²·n` per cycle); `(k + 1)·n` scalars of memory for the basis.
+  ///   step `j` (about `2·k²·n` per cycle), `2·k·p·n` per restart (`p = ⌈2k/3⌉`) and
+  ///   O(k³) for the Schur form; `(k + 1 + p)·n` scalars of memory at a restart.
   public func run<Vector>(
     on jacobian: JacobianOperator<Vector>
   ) throws(DiagnosticsError) -> ArnoldiResult<Vector.Scalar> {
@@ -93,6 +104,7 @@ public struct ArnoldiIteration: Sendable, Hashable {
     var basis = [start]
     basis.reserveCapacity(k + 1)
     var h = [Double](repeating: 0, count: (k + 1) * k)
+    var schur: SchurWorkspace<Double>? = nil
     var first = 0  // columns of H already filled (the kept Ritz vectors after a restart)
     while products < maxProducts {
       cycles += 1
@@ -124,7 +136,8 @@ public struct ArnoldiIteration: Sendable, Hashable {
         basis.append(w.scaled(by: 1 / beta))
       }
       guard products < maxProducts else { break }
-      first = try Self.thickRestart(basis: &basis, h: &h, stride: k, order: last)
+      first = try Self.krylovSchurRestart(
+        basis: &basis, h: &h, stride: k, order: last, schur: &schur)
     }
     guard let latest else { throw .invalidParameter(name: "maxProducts", reason: "no cycle ran") }
     return ArnoldiResult(
@@ -181,83 +194,80 @@ public struct ArnoldiIteration: Sendable, Hashable {
     values.sort { ($0.length, $0.imaginary) > ($1.length, $1.imaginary) }
     let theta = values[0]
     let y = RitzVectors.eigenvector(of: block, order: m, for: theta)
-    let residual = Swift.abs(h[m * stride + m - 1]) * y[m - 1].length
+    // bᵀ·y with bᵀ the row below H_m (one nonzero, h_{m+1,m}, except right after a restart).
+    var projected = Complex<Double>.zero
+    for j in 0..<m { projected = projected + y[j].multiplied(by: h[m * stride + j]) }
+    let residual = projected.length
     return RitzAnalysis(ritzValues: values, theta: theta, vector: y, residual: residual)
   }
 
-  /// Thick restart (Morgan 1996; Stewart 2001, Krylov–Schur): keeps the real invariant
-  /// subspace of the ⌈k/2⌉ Ritz values of largest modulus (the real and imaginary parts of
-  /// each complex Ritz vector) and the residual vector, so the next cycle extends
+  /// Krylov–Schur restart (Stewart 2001): the real Schur form `H_m = Z·T·Zᵀ` (LAPACK
+  /// `gees`), reordered (`trsen`) so the `p ≈ ⌈k/2⌉` Ritz values of largest modulus lead
+  /// `T` (a complex conjugate pair moves whole), then truncated to those `p`:
   /// ```
-  /// J·(V·Q) = (V·Q)·(Qᵀ·H·Q) + v_{m+1}·(h_{m+1,m}·e_mᵀ·Q)
+  /// J·(V·Z₁) = (V·Z₁)·T₁₁ + v_{m+1}·(bᵀ·Z₁),     bᵀ = the last row of H (row m)
   /// ```
-  /// instead of starting over. `Q` (m × p) is an orthonormal basis of the kept Ritz vectors.
+  /// `Z₁` (m × p) spans an exactly invariant subspace of `H_m` (Schur vectors are
+  /// orthonormal and computed backward stably), so the relation stays a Krylov
+  /// decomposition to rounding, whatever the conditioning of individual Ritz vectors.
   ///
   /// - Returns: `p`, the number of columns of the new `H` already filled.
-  static func thickRestart<Vector: ContiguousVectorSpace>(
-    basis: inout [Vector], h: inout [Double], stride k: Int, order m: Int
+  static func krylovSchurRestart<Vector: ContiguousVectorSpace>(
+    basis: inout [Vector], h: inout [Double], stride k: Int, order m: Int,
+    schur: inout SchurWorkspace<Double>?
   ) throws(DiagnosticsError) -> Int {
     var block = [Double](repeating: 0, count: m * m)
     for i in 0..<m { for j in 0..<m { block[i * m + j] = h[i * k + j] } }
-    var values: [Complex<Double>]
-    do {
-      var workspace = try EigenvalueWorkspace<Double>(order: m)
-      values = try block.withUnsafeBufferPointer { (p) throws(LinearAlgebraError) in
-        try workspace.eigenvalues(of: p)
+    let p: Int
+    var workspace: SchurWorkspace<Double>
+    do throws(LinearAlgebraError) {
+      if let existing = schur, existing.order == m {
+        workspace = existing
+      } else {
+        workspace = try SchurWorkspace<Double>(order: m)
       }
+      schur = nil
+      let values = try block.withUnsafeBufferPointer { (b) throws(LinearAlgebraError) in
+        try workspace.decompose(b)
+      }
+      let ranked = values.indices.sorted {
+        (values[$0].length, values[$0].imaginary) > (values[$1].length, values[$1].imaginary)
+      }
+      let target = Swift.max(1, Swift.min((2 * k + 2) / 3, m - 1))
+      var flags = [Bool](repeating: false, count: m)
+      var count = 0
+      for i in ranked where !flags[i] {
+        guard count < target else { break }
+        let partner =
+          values[i].imaginary == 0 ? nil : (values[i].imaginary > 0 ? i + 1 : i - 1)
+        let size = partner == nil ? 1 : 2
+        guard count + size <= m - 1 else { break }
+        flags[i] = true
+        if let partner { flags[partner] = true }
+        count += size
+      }
+      p = try workspace.reorder(selecting: flags)
     } catch {
       throw .linearAlgebra(error)
     }
-    values.sort { ($0.length, $0.imaginary) > ($1.length, $1.imaginary) }
-    let target = Swift.max(1, Swift.min(k / 2, m - 1))
-    // Real columns spanning the kept Ritz vectors, orthonormalised (MGS, twice).
-    var q = [[Double]]()
-    func keep(_ column: [Double]) {
-      var x = column
-      for _ in 0..<2 {
-        for qi in q {
-          var c = 0.0
-          for t in 0..<m { c += qi[t] * x[t] }
-          for t in 0..<m { x[t] -= c * qi[t] }
-        }
-      }
-      let length = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
-      guard length > 1e-8, length.isFinite else { return }
-      q.append(x.map { $0 / length })
-    }
-    for theta in values where theta.imaginary >= 0 {
-      guard q.count < target else { break }
-      let y = RitzVectors.eigenvector(of: block, order: m, for: theta)
-      keep(y.map(\.real))
-      if theta.imaginary > 0, q.count < k - 1 { keep(y.map(\.imaginary)) }
-    }
-    let p = q.count
-    // New basis: V·Q, then the residual vector v_{m+1}.
+    defer { schur = workspace }
+    // New basis: V·Z₁, then the residual vector v_{m+1}.
     var kept = [Vector]()
     kept.reserveCapacity(k + 1)
-    for column in q {
+    for column in 0..<p {
       var x = basis[0].zeroed()
-      for t in 0..<m { x.add(basis[t], scaledBy: Vector.Scalar(column[t])) }
+      for t in 0..<m { x.add(basis[t], scaledBy: Vector.Scalar(workspace.z(t, column))) }
       kept.append(x)
     }
     kept.append(basis[m])
     basis = kept
-    // New H: Qᵀ·H·Q on top, h_{m+1,m}·e_mᵀ·Q below it, zeros elsewhere.
-    let beta = h[m * k + m - 1]
+    // New H: T₁₁ on top, bᵀ·Z₁ below it, zeros elsewhere.
     var next = [Double](repeating: 0, count: h.count)
     for b in 0..<p {
-      var hq = [Double](repeating: 0, count: m)
-      for i in 0..<m {
-        var sum = 0.0
-        for j in 0..<m { sum += block[i * m + j] * q[b][j] }
-        hq[i] = sum
-      }
-      for a in 0..<p {
-        var sum = 0.0
-        for i in 0..<m { sum += q[a][i] * hq[i] }
-        next[a * k + b] = sum
-      }
-      next[p * k + b] = beta * q[b][m - 1]
+      for a in 0...Swift.min(b + 1, p - 1) { next[a * k + b] = workspace.t(a, b) }
+      var sum = 0.0
+      for j in 0..<m { sum += h[m * k + j] * workspace.z(j, b) }
+      next[p * k + b] = sum
     }
     h = next
     return p
