@@ -38,6 +38,8 @@ struct Analyze: PrecisionDispatchingCommand {
       "Spectral-radius method: auto (dense up to n = 1024, else Arnoldi), dense, arnoldi, power.")
   var spectralMethod: SpectralMethodOption = .auto
 
+  @OptionGroup(title: "Arnoldi") var arnoldi: ArnoldiOptions
+
   @Option(help: "The differences vanish when the last one is at most this.")
   var vanishThreshold: Double = 1e-10
 
@@ -108,7 +110,7 @@ struct Analyze: PrecisionDispatchingCommand {
       guard wanted.contains(step) else { return }
       do {
         result.spectral[step] = try loaded.jacobian(roi: roi, at: point)
-          .spectralRadius(using: spectralMethod.method)
+          .spectralRadius(using: arnoldi.method(spectralMethod, dimension: loaded.dimension))
       } catch {
         result.spectralFailures[step] = "\(error)"
       }

@@ -27,23 +27,6 @@ enum ToleranceKindOption: String, CaseIterable, ExpressibleByArgument {
   case mixed
 }
 
-/// How a spectral radius is computed.
-enum SpectralMethodOption: String, CaseIterable, ExpressibleByArgument {
-  case auto
-  case dense
-  case arnoldi
-  case power
-
-  var method: SpectralRadiusMethod {
-    switch self {
-    case .auto: .automatic()
-    case .dense: .dense()
-    case .arnoldi: .arnoldi()
-    case .power: .powerIteration()
-    }
-  }
-}
-
 /// `deq solve`: solve each RoI's equilibrium and report every step.
 struct Solve: PrecisionDispatchingCommand {
   static let configuration = CommandConfiguration(
@@ -88,6 +71,8 @@ struct Solve: PrecisionDispatchingCommand {
     help:
       "Spectral-radius method: auto (dense up to n = 1024, else Arnoldi), dense, arnoldi, power.")
   var spectralMethod: SpectralMethodOption = .auto
+
+  @OptionGroup(title: "Arnoldi") var arnoldi: ArnoldiOptions
 
   @Option(help: ArgumentHelp("Save the solution H* ([N, C, H, W]) as .npy.", valueName: "file.npy"))
   var saveState: String?
@@ -136,7 +121,10 @@ struct Solve: PrecisionDispatchingCommand {
     for roi in 0..<loaded.batch {
       let diagnostics: StepDiagnostics<Tensor<S>>? =
         spectralEvery > 0
-        ? .spectralRadius(schedule: .every(spectralEvery), method: spectralMethod.method) { z in
+        ? .spectralRadius(
+          schedule: .every(spectralEvery),
+          method: arnoldi.method(spectralMethod, dimension: loaded.dimension)
+        ) { z in
           try loaded.jacobian(roi: roi, at: z)
         } : nil
       solutions.append(

@@ -40,6 +40,8 @@ struct Spectrum: PrecisionDispatchingCommand {
   @Option(help: "auto, dense, arnoldi or power.")
   var method: SpectralMethodOption = .auto
 
+  @OptionGroup(title: "Arnoldi") var arnoldi: ArnoldiOptions
+
   func run<S: DEQScalar>(_: S.Type) throws {
     let loaded = try LoadedProblem<S>.load(problem)
     let emitter = Emitter(options: output, inputs: loaded.inputPaths + [state].compactMap { $0 })
@@ -73,7 +75,7 @@ struct Spectrum: PrecisionDispatchingCommand {
       let estimate: SpectralRadiusEstimate<S>
       do {
         estimate = try loaded.jacobian(roi: roi, at: points[roi]).spectralRadius(
-          using: method.method)
+          using: arnoldi.method(method, dimension: loaded.dimension))
       } catch {
         throw CommandLineError.input(
           path: state ?? "the \(at.rawValue) state", reason: "cannot linearise F there: \(error)")
