@@ -93,11 +93,14 @@ struct Solve: PrecisionDispatchingCommand {
     }
   }
 
-  var algorithm: any FixedPointAlgorithm {
+  /// The chosen solver as a concrete value: an `any FixedPointAlgorithm` passed to `solve`
+  /// is opened, and the solve then runs unspecialised.
+  var algorithm: AlgorithmKind {
     switch solver {
-    case .broyden: Broyden(memory: memory ?? Broyden().memory, memoryPolicy: memoryPolicy.policy)
-    case .anderson: memory.map { Anderson(memory: $0) } ?? Anderson()
-    case .picard: Picard()
+    case .broyden:
+      .broyden(Broyden(memory: memory ?? Broyden().memory, memoryPolicy: memoryPolicy.policy))
+    case .anderson: .anderson(memory.map { Anderson(memory: $0) } ?? Anderson())
+    case .picard: .picard(Picard())
     }
   }
 

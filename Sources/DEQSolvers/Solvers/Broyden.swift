@@ -29,7 +29,7 @@
 /// solver of torchdeq and of the original DEQ code.
 ///
 /// - Complexity: per iteration one evaluation of `f` (more with line search), ≈ 12·m·n
-///   flops in 6 GEMVs; memory (2m + 7)·n scalars.
+///   flops in 6 GEMVs; memory (2·min(m, maxIterations) + 7)·n scalars.
 public struct Broyden: FixedPointAlgorithm, Equatable, Hashable, Codable {
   /// What happens when the history is full.
   public enum MemoryPolicy: String, Sendable, Equatable, Hashable, Codable {
@@ -93,8 +93,12 @@ final class _BroydenStepper<K: _VectorKernel> {
   /// `4·ε·(‖f(z)‖ + ‖g(z)‖)` at the last evaluated point: a Δg this small is rounding noise.
   @usableFromInline var noiseLevel: Scalar = 0
 
+  /// A stepper at `start` for a solve of at most `maxIterations` steps. Such a solve stores
+  /// at most `maxIterations − 1` pairs (one per accepted step after the first), so the
+  /// history gets `min(memory, maxIterations)` rows: 15 of the default 30 for the IFR head,
+  /// whose solves would otherwise allocate and zero twice the history they can use.
   @inlinable
-  init(_ algorithm: Broyden, start: V) {
+  init(_ algorithm: Broyden, start: V, maxIterations: Int) {
     var z = start.zeroed()
     K.copy(start, into: &z)
     self.z = z
@@ -106,8 +110,9 @@ final class _BroydenStepper<K: _VectorKernel> {
     scratch = start.zeroed()
     memory = algorithm.memory
     policy = algorithm.memoryPolicy
-    us = K(capacity: algorithm.memory, like: start)
-    vs = K(capacity: algorithm.memory, like: start)
+    let rows = Swift.max(1, Swift.min(algorithm.memory, maxIterations))
+    us = K(capacity: rows, like: start)
+    vs = K(capacity: rows, like: start)
     t = [Scalar](repeating: 0, count: algorithm.memory)
     search = algorithm.lineSearch.map { _ArmijoState(parameters: $0) }
   }

@@ -26,7 +26,7 @@ final class _SolveRun<K: _VectorKernel> {
     diagnostics: StepDiagnostics<V>?, observer: SolverObserver<V>?,
     startTime: ContinuousClock.Instant
   ) {
-    stepper = _Stepper(kind, start: start)
+    stepper = _Stepper(kind, start: start, maxIterations: criteria.maxIterations)
     self.criteria = criteria
     self.diagnostics = diagnostics
     self.observer = observer

@@ -6,12 +6,15 @@ enum _Stepper<K: _VectorKernel> {
   case anderson(_AndersonStepper<K>)
   case broyden(_BroydenStepper<K>)
 
+  /// A stepper at `start` for a solve of at most `maxIterations` steps (which bounds how
+  /// much history can fill).
   @inlinable
-  init(_ kind: AlgorithmKind, start: K.Vector) {
+  init(_ kind: AlgorithmKind, start: K.Vector, maxIterations: Int) {
     switch kind {
     case .picard(let a): self = .picard(_PicardStepper(a, start: start))
     case .anderson(let a): self = .anderson(_AndersonStepper(a, start: start))
-    case .broyden(let a): self = .broyden(_BroydenStepper(a, start: start))
+    case .broyden(let a):
+      self = .broyden(_BroydenStepper(a, start: start, maxIterations: maxIterations))
     }
   }
 

@@ -61,6 +61,7 @@ struct _ContiguousKernel<V: ContiguousVectorSpace>: _VectorKernel {
 
   @inlinable
   mutating func setRow(_ i: Int, to v: V) {
+    precondition(i >= 0 && i < capacity, "history row \(i) out of range")
     let n = self.n
     v.withUnsafeBufferPointer { src in
       storage.withUnsafeMutableBufferPointer { dst in
