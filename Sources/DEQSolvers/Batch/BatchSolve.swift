@@ -19,7 +19,7 @@
 @inlinable
 public func solve<V: ContiguousVectorSpace>(
   batch problems: [FixedPointProblem<V>],
-  using algorithm: some FixedPointAlgorithm,
+  using algorithm: any FixedPointAlgorithm,
   stopping: StoppingCriteria = StoppingCriteria(),
   diagnostics: StepDiagnostics<V>? = nil,
   observer: ((Int, TraceEntry, V) -> ObserverAction)? = nil
@@ -50,7 +50,7 @@ public func solve<V: ContiguousVectorSpace>(
 public func solve<V: ContiguousVectorSpace>(
   batch starts: [V],
   map: ([V], _ active: [Bool]) -> [V],
-  using algorithm: some FixedPointAlgorithm,
+  using algorithm: any FixedPointAlgorithm,
   stopping: StoppingCriteria = StoppingCriteria(),
   diagnostics: StepDiagnostics<V>? = nil,
   observer: ((Int, TraceEntry, V) -> ObserverAction)? = nil
@@ -66,7 +66,7 @@ public func solve<V: ContiguousVectorSpace>(
 public func solve<V: VectorSpace>(
   batch starts: [V],
   map: ([V], _ active: [Bool]) -> [V],
-  using algorithm: some FixedPointAlgorithm,
+  using algorithm: any FixedPointAlgorithm,
   stopping: StoppingCriteria = StoppingCriteria(),
   diagnostics: StepDiagnostics<V>? = nil,
   observer: ((Int, TraceEntry, V) -> ObserverAction)? = nil

@@ -56,7 +56,7 @@ public func implicitGradient<V: ContiguousVectorSpace, Gradient>(
   lossGradient: V,
   vectorJacobianProduct: @escaping (V) -> V,
   parameterVJP: (V) -> Gradient,
-  using algorithm: some FixedPointAlgorithm = Broyden(),
+  using algorithm: any FixedPointAlgorithm = Broyden(),
   stopping: StoppingCriteria = .backward
 ) -> ImplicitGradient<V, Gradient> {
   let problem = FixedPointProblem(start: lossGradient.zeroed()) { u in
@@ -75,7 +75,7 @@ public func implicitGradient<V: VectorSpace, Gradient>(
   lossGradient: V,
   vectorJacobianProduct: @escaping (V) -> V,
   parameterVJP: (V) -> Gradient,
-  using algorithm: some FixedPointAlgorithm = Broyden(),
+  using algorithm: any FixedPointAlgorithm = Broyden(),
   stopping: StoppingCriteria = .backward
 ) -> ImplicitGradient<V, Gradient> {
   let problem = FixedPointProblem(start: lossGradient.zeroed()) { u in

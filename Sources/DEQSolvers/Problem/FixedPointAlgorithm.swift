@@ -4,10 +4,12 @@
 /// one-word edit at the `solve` call. The set is closed: ``algorithmKind`` names which
 /// of the three a value is, so that `solve` specialises fully for each.
 ///
-/// Keep a choice made at run time as an ``AlgorithmKind``, or pass `algorithm.algorithmKind`:
-/// an `any FixedPointAlgorithm` handed to `solve` is opened at the call, and a call generic
-/// over an opened type is not specialised, so the whole solve then runs as unspecialised
-/// generic code (about twice the IFR head's forward time at C·H·W = 50,176).
+/// `solve` takes the algorithm as `any FixedPointAlgorithm` and reads ``algorithmKind``
+/// once, so the solve is generic only over the iterate and specialises for it whether the
+/// caller holds a concrete algorithm or an existential chosen at run time. (Taking it as
+/// `some FixedPointAlgorithm` made a call with an `any` value open the existential, and a
+/// call generic over an opened type is not specialised: the IFR head's forward solve at
+/// C·H·W = 50,176 then took about twice as long.)
 public protocol FixedPointAlgorithm: Sendable {
   /// Which built-in algorithm this is, with its hyperparameters.
   var algorithmKind: AlgorithmKind { get }

@@ -21,7 +21,7 @@
 @inlinable
 public func solve<V: ContiguousVectorSpace>(
   _ problem: FixedPointProblem<V>,
-  using algorithm: some FixedPointAlgorithm,
+  using algorithm: any FixedPointAlgorithm,
   stopping: StoppingCriteria = StoppingCriteria(),
   diagnostics: StepDiagnostics<V>? = nil,
   observer: SolverObserver<V>? = nil
@@ -40,7 +40,7 @@ public func solve<V: ContiguousVectorSpace>(
 @_disfavoredOverload
 public func solve<V: VectorSpace>(
   _ problem: FixedPointProblem<V>,
-  using algorithm: some FixedPointAlgorithm,
+  using algorithm: any FixedPointAlgorithm,
   stopping: StoppingCriteria = StoppingCriteria(),
   diagnostics: StepDiagnostics<V>? = nil,
   observer: SolverObserver<V>? = nil
@@ -55,7 +55,7 @@ public func solve<V: VectorSpace>(
 @inlinable
 public func solveGeneric<V: VectorSpace>(
   _ problem: FixedPointProblem<V>,
-  using algorithm: some FixedPointAlgorithm,
+  using algorithm: any FixedPointAlgorithm,
   stopping: StoppingCriteria = StoppingCriteria(),
   diagnostics: StepDiagnostics<V>? = nil,
   observer: SolverObserver<V>? = nil
