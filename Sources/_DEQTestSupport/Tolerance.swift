@@ -12,13 +12,3 @@ public func relativeError<S: DEQScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> S {
   precondition(a.shape == b.shape, "relativeError: shapes \(a.shape) vs \(b.shape)")
   return relativeError(a.scalars, b.scalars)
 }
-
-/// The largest elementwise relative difference `|aᵢ − bᵢ| / max(|bᵢ|, floor)`.
-public func maxRelativeDifference<S: DEQScalar>(_ a: [S], _ b: [S], floor: S = 1) -> S {
-  precondition(a.count == b.count, "maxRelativeDifference: \(a.count) vs \(b.count) elements")
-  var worst: S = 0
-  for i in a.indices {
-    worst = Swift.max(worst, Swift.abs(a[i] - b[i]) / Swift.max(Swift.abs(b[i]), floor))
-  }
-  return worst
-}

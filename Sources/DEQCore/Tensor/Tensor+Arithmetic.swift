@@ -30,13 +30,4 @@ extension Tensor {
     precondition(lhs.shape == rhs.shape, "shape mismatch \(lhs.shape) vs \(rhs.shape)")
     lhs.subtract(rhs)
   }
-
-  /// The largest absolute elementwise difference to a tensor of the same shape.
-  @inlinable
-  public func maxAbsoluteDifference(to other: Tensor) -> Scalar {
-    precondition(shape == other.shape, "shape mismatch \(shape) vs \(other.shape)")
-    var result: Scalar = 0
-    for i in 0..<count { result = Swift.max(result, Swift.abs(scalars[i] - other.scalars[i])) }
-    return result
-  }
 }
