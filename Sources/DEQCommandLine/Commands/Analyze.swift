@@ -358,14 +358,14 @@ struct Analyze: PrecisionDispatchingCommand {
     out += "  spectral radius below one: \(document.verdict.spectralRadiusBelowOne ? "yes" : "NO")"
     out += document.verdict.firstStepBelowOne.map { " (every examined step from \($0) on)" } ?? ""
     out += "\n  equilibria agree:          \(document.verdict.equilibriaAgree ? "yes" : "NO")\n"
-    for line in document.verdict.explanation { out += wrapped("- " + line, indent: "  ") }
+    for line in document.verdict.explanation { out += wrapped("- " + line, indent: "  ", continuation: "    ") }
     if analyses.contains(where: {
       $0.unrolled.trace.contains { $0.spectralRadiusReliable == false }
     }) {
       out +=
         "? marks a spectral radius whose method did not converge; such a value does not count.\n"
     }
-    for note in notes { out += wrapped("Note: " + note) }
+    for note in notes { out += wrapped("Note: " + note, continuation: "  ") }
     return out
   }
 

@@ -57,19 +57,23 @@ func formatExact(_ value: Double?) -> String {
   return "\(value)"
 }
 
-/// Wraps `text` at word boundaries to lines of at most `width` characters, each starting
-/// with `indent`.
-func wrapped(_ text: String, width: Int = 100, indent: String = "") -> String {
+/// Wraps `text` at word boundaries to lines of at most `width` characters; the first line
+/// starts with `indent`, the others with `continuation` (default: `indent`).
+func wrapped(
+  _ text: String, width: Int = 100, indent: String = "", continuation: String? = nil
+) -> String {
   var lines: [String] = []
-  var line = indent
+  var prefix = indent
+  var line = prefix
   for word in text.split(separator: " ") {
-    if line.count > indent.count && line.count + 1 + word.count > width {
+    if line.count > prefix.count && line.count + 1 + word.count > width {
       lines.append(line)
-      line = indent
+      prefix = continuation ?? indent
+      line = prefix
     }
-    line += (line.count > indent.count ? " " : "") + word
+    line += (line.count > prefix.count ? " " : "") + word
   }
-  if line.count > indent.count { lines.append(line) }
+  if line.count > prefix.count { lines.append(line) }
   return lines.joined(separator: "\n") + "\n"
 }
 
