@@ -358,7 +358,9 @@ struct Analyze: PrecisionDispatchingCommand {
     out += "  spectral radius below one: \(document.verdict.spectralRadiusBelowOne ? "yes" : "NO")"
     out += document.verdict.firstStepBelowOne.map { " (every examined step from \($0) on)" } ?? ""
     out += "\n  equilibria agree:          \(document.verdict.equilibriaAgree ? "yes" : "NO")\n"
-    for line in document.verdict.explanation { out += wrapped("- " + line, indent: "  ", continuation: "    ") }
+    for line in document.verdict.explanation {
+      out += wrapped("- " + line, indent: "  ", continuation: "    ")
+    }
     if analyses.contains(where: {
       $0.unrolled.trace.contains { $0.spectralRadiusReliable == false }
     }) {
