@@ -108,6 +108,7 @@ struct Analyze: PrecisionDispatchingCommand {
       spectralFailures: [:], nonFiniteStep: nil)
     func measure(_ step: Int, at point: Tensor<S>) {
       guard wanted.contains(step) else { return }
+      progress.update(done + step, doing: "RoI \(roi): ρ(∂F/∂H) at step \(step)")
       do {
         result.spectral[step] = try loaded.jacobian(roi: roi, at: point)
           .spectralRadius(using: arnoldi.method(spectralMethod, dimension: loaded.dimension))

@@ -18,18 +18,22 @@ final class Progress {
     self.enabled = !quiet && isatty(STDERR_FILENO) == 1
   }
 
-  /// Reports that `done` of `total` steps are complete (redraws at most 10 times a second,
-  /// and only after the first second).
-  func update(_ done: Int) {
+  /// Reports that `done` of `total` steps are complete, with what is being done now
+  /// (redraws at most 10 times a second, and only after the first second).
+  func update(_ done: Int, doing detail: String? = nil) {
     guard enabled else { return }
     let now = ContinuousClock.now
-    guard now - start > .seconds(1), now - lastDraw > .milliseconds(100) else { return }
+    guard now - start > .seconds(1), now - lastDraw > .milliseconds(100) || detail != nil else {
+      return
+    }
     lastDraw = now
     let elapsed = Self.seconds(now - start)
     let rate = Double(done) / Swift.max(elapsed, 1e-9)
     let left = rate > 0 ? Double(total - done) / rate : 0
-    let line = String(
-      format: "\r%@: %d/%d steps, %.0f steps/s, %.1f s left   ", label, done, total, rate, left)
+    var line = String(
+      format: "\r\u{1B}[K%@: %d/%d steps, %.0f steps/s, %.1f s left", label, done, total, rate, left
+    )
+    if let detail { line += " (\(detail))" }
     FileHandle.standardError.write(Data(line.utf8))
     drew = true
   }
