@@ -31,13 +31,6 @@ struct Apply: PrecisionDispatchingCommand {
     let h =
       try state.map { path throws(CommandLineError) in try loaded.readState(path) }
       ?? Tensor(zeros: loaded.injection.shape)
-    let f = loaded.apply(h)
-    let data: Data
-    do {
-      data = try NPY.encode(f)
-    } catch {
-      throw CommandLineError.output(path: output, reason: error.description)
-    }
-    try files.write(data, to: output, option: "--output")
+    try files.write(npy: loaded.apply(h), to: output, option: "--output")
   }
 }

@@ -164,13 +164,7 @@ struct Solve: PrecisionDispatchingCommand {
       } catch {
         throw CommandLineError.output(path: saveState, reason: error.description)
       }
-      do {
-        try emitter.write(NPY.encode(state), to: saveState, option: "--save-state")
-      } catch let error as CommandLineError {
-        throw error
-      } catch {
-        throw CommandLineError.output(path: saveState, reason: "\(error)")
-      }
+      try emitter.write(npy: state, to: saveState, option: "--save-state")
     }
     if !converged { throw notConvergedExitCode }
   }

@@ -17,10 +17,7 @@ struct Emitter {
   /// in a refusal.
   func checkOutputs(_ paths: [(path: String?, option: String)]) throws(CommandLineError) {
     for case let (path?, option) in [(options.output, "--output")] + paths {
-      let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-      if files.protectedPaths.contains(resolved) {
-        throw .usage("\(option) \(path) would overwrite an input file; choose another path")
-      }
+      try files.checkNotInput(path, option: option)
     }
   }
 
@@ -33,9 +30,16 @@ struct Emitter {
     }
   }
 
-  /// Writes a file named by an option (a plot, a saved state).
+  /// Writes a file named by an option (a plot).
   func write(_ data: Data, to path: String, option: String) throws(CommandLineError) {
     try files.write(data, to: path, option: option)
+  }
+
+  /// Writes a tensor as `.npy` to a file named by an option (a saved state).
+  func write<S: DEQScalar>(
+    npy tensor: Tensor<S>, to path: String, option: String
+  ) throws(CommandLineError) {
+    try files.write(npy: tensor, to: path, option: option)
   }
 
   /// JSON for a report: pretty, sorted keys; non-finite numbers as the strings
