@@ -139,6 +139,27 @@ struct OutputTests {
       ])
   }
 
+  @Test("spectrum at the equilibrium agrees in float and double (each solved to its own floor)")
+  func spectrumPrecisions() throws {
+    var radii: [String: [Double]] = [:]
+    for precision in ["double", "float"] {
+      let result = try DEQExecutable.run(
+        ["spectrum", "--precision", precision, "--format", "json", "--quiet"])
+      #expect(result.exitCode == 0, "\(precision): \(result.standardError)")
+      let document = try Emitter.jsonDecoder.decode(
+        Reports.SpectrumDocument.self, from: Data(result.standardOutput.utf8))
+      #expect(document.status == "ok")
+      radii[precision] = document.problems.map(\.spectralRadius)
+    }
+    let double = try #require(radii["double"])
+    let float = try #require(radii["float"])
+    #expect(double.count == 2 && float.count == 2)
+    for (d, f) in zip(double, float) {
+      // Float's equilibrium is solved to 1e-5, and ρ is Lipschitz in H: agreement to 1e-5.
+      #expect(f.isApproximatelyEqual(to: d, relativeTolerance: 1e-5))
+    }
+  }
+
   @Test("CSV outputs start with their documented headers")
   func csvHeaders() throws {
     let solve = try DEQExecutable.run(["solve", "--format", "csv", "--quiet"])

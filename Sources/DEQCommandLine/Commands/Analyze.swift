@@ -158,18 +158,14 @@ struct Analyze: PrecisionDispatchingCommand {
     let loaded = try LoadedProblem<S>.load(problem)
     let emitter = Emitter(options: output, inputs: loaded.inputPaths)
     try emitter.checkOutputs([(plot, "--plot")])
-    let tolerance = refineTolerance ?? (S.self == Double.self ? 1e-11 : 1e-5)
     let progress = Progress(label: "analyze", total: loaded.batch * steps, quiet: output.quiet)
     var analyses: [Reports.Analysis] = []
     var notes: [String] = []
     for roi in 0..<loaded.batch {
       let unrolled = unroll(loaded, roi: roi, progress: progress, done: roi * steps)
-      let problem = loaded.fixedPointProblem(roi: roi)
-      let broyden15 = DEQSolvers.solve(problem, using: Broyden(), stopping: .ifr)
-      let refined = DEQSolvers.solve(
-        problem, using: Broyden(),
-        stopping: StoppingCriteria(
-          tolerance: .both(absolute: tolerance, relative: tolerance), maxIterations: 300))
+      let broyden15 = DEQSolvers.solve(
+        loaded.fixedPointProblem(roi: roi), using: Broyden(), stopping: .ifr)
+      let refined = loaded.solveTightly(roi: roi, tolerance: refineTolerance)
       let difference = Double(refined.fixedPoint.distance(to: unrolled.state))
       let lastStep = unrolled.nonFiniteStep ?? steps
       var trace: [Reports.UnrolledEntry] = []

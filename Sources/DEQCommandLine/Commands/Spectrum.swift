@@ -16,7 +16,7 @@ struct Spectrum: PrecisionDispatchingCommand {
     abstract: "Spectral radius and dominant eigenvalues of ∂F/∂H for each RoI.",
     discussion: """
       The Jacobian is taken at --state H.npy, or --at zero (H = 0) or --at equilibrium \
-      (a tight Broyden solve first; exit code 1 when it does not converge). Methods: dense \
+      (a tight Broyden solve first, to 1e-11 in double and 1e-5 in float; exit code 1 when it does not converge). Methods: dense \
       (assemble ∂F/∂H from n exact JVPs, all eigenvalues by LAPACK geev), arnoldi \
       (restarted Arnoldi with a Ritz-residual error estimate), power (refuses complex or \
       tied dominant eigenvalues instead of returning a wrong number), auto (dense up to \
@@ -56,10 +56,7 @@ struct Spectrum: PrecisionDispatchingCommand {
       points = Array(repeating: Tensor(zeros: loaded.roiShape), count: loaded.batch)
     } else {
       for roi in 0..<loaded.batch {
-        let solution = DEQSolvers.solve(
-          loaded.fixedPointProblem(roi: roi), using: Broyden(),
-          stopping: StoppingCriteria(
-            tolerance: .both(absolute: 1e-11, relative: 1e-11), maxIterations: 500))
+        let solution = loaded.solveTightly(roi: roi, maxIterations: 500)
         points.append(solution.fixedPoint)
         if !solution.status.isConverged {
           solved = false

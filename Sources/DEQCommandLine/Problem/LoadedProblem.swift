@@ -151,6 +151,22 @@ struct LoadedProblem<Scalar: DEQScalar> {
       })
   }
 
+  /// The default tolerance of a tight equilibrium solve: 1e-11 in double, 1e-5 in float
+  /// (above the rounding floor of each precision for these blocks).
+  static var tightTolerance: Double { Scalar.self == Double.self ? 1e-11 : 1e-5 }
+
+  /// Solves one RoI's equilibrium tightly with Broyden from H0 = 0: both the absolute and
+  /// the relative residual below `tolerance` (default ``tightTolerance``).
+  func solveTightly(
+    roi: Int, tolerance: Double? = nil, maxIterations: Int = 300
+  ) -> FixedPointSolution<Tensor<Scalar>> {
+    let tolerance = tolerance ?? Self.tightTolerance
+    return DEQSolvers.solve(
+      fixedPointProblem(roi: roi), using: Broyden(),
+      stopping: StoppingCriteria(
+        tolerance: .both(absolute: tolerance, relative: tolerance), maxIterations: maxIterations))
+  }
+
   /// The Jacobian ∂F/∂H of one RoI at `point` (`[C, H, W]`), with exact JVPs and VJPs.
   func jacobian(
     roi: Int, at point: Tensor<Scalar>
