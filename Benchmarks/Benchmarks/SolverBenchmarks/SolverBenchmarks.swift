@@ -74,7 +74,7 @@ let benchmarks: @Sendable () -> Void = {
           let problem = diagonalProblem(size: n)
           benchmark.startMeasurement()
           for _ in benchmark.scaledIterations {
-            let solution = solve(problem, using: algorithm.algorithmKind, stopping: exactly(count))
+            let solution = solve(problem, using: algorithm, stopping: exactly(count))
             precondition(solution.iterations == count, "\(name): \(solution.status)")
             blackHole(solution)
           }

@@ -56,7 +56,7 @@ public func solve<V: ContiguousVectorSpace>(
   observer: ((Int, TraceEntry, V) -> ObserverAction)? = nil
 ) -> [FixedPointSolution<V>] {
   _solveLockstep(
-    starts, map: map, kernel: _ContiguousKernel<V>.self, algorithm.algorithmKind, stopping,
+    starts, map: map, kernel: _ContiguousKernel<V>.self, algorithm, stopping,
     diagnostics, observer)
 }
 
@@ -72,41 +72,54 @@ public func solve<V: VectorSpace>(
   observer: ((Int, TraceEntry, V) -> ObserverAction)? = nil
 ) -> [FixedPointSolution<V>] {
   _solveLockstep(
-    starts, map: map, kernel: _GenericKernel<V>.self, algorithm.algorithmKind, stopping,
+    starts, map: map, kernel: _GenericKernel<V>.self, algorithm, stopping,
     diagnostics, observer)
 }
 
 @inlinable
 func _solveLockstep<K: _VectorKernel>(
   _ starts: [K.Vector], map: ([K.Vector], [Bool]) -> [K.Vector], kernel: K.Type,
-  _ kind: AlgorithmKind, _ stopping: StoppingCriteria,
+  _ algorithm: any FixedPointAlgorithm, _ stopping: StoppingCriteria,
   _ diagnostics: StepDiagnostics<K.Vector>?,
   _ observer: ((Int, TraceEntry, K.Vector) -> ObserverAction)?
 ) -> [FixedPointSolution<K.Vector>] {
-  let startTime = ContinuousClock.now
-  let runs = starts.indices.map { i in
-    let local: SolverObserver<K.Vector>? = observer.map { o in { entry, z in o(i, entry, z) } }
-    return _SolveRun<K>(
-      kind: kind, start: starts[i], criteria: stopping, diagnostics: diagnostics,
-      observer: local, startTime: startTime)
+  // The runs (and the solo maps their steppers hold) end with this call.
+  withoutActuallyEscaping(map) { map in
+    let startTime = ContinuousClock.now
+    let count = starts.count
+    let runs = starts.indices.map { i in
+      let local: SolverObserver<K.Vector>? = observer.map { o in { entry, z in o(i, entry, z) } }
+      // A stepper's own evaluations (Newton–Krylov's difference products) go through the
+      // batched map with only this problem active.
+      let solo: (K.Vector, inout K.Vector) -> Void = { z, out in
+        var active = [Bool](repeating: false, count: count)
+        active[i] = true
+        out = map([K.Vector](repeating: z, count: count), active)[i]
+      }
+      return _SolveRun<K>(
+        algorithm: algorithm, start: starts[i], criteria: stopping, map: solo,
+        jacobianVectorProduct: nil, diagnostics: diagnostics, observer: local,
+        startTime: startTime)
+    }
+    var active = runs.map { $0.status == nil }
+    while active.contains(true) {
+      var values: [K.Vector]
+      do {
+        // The points array is released before the steppers write to their buffers.
+        let points = runs.map { $0.stepper.point }
+        values = map(points, active)
+      }
+      precondition(
+        values.count == runs.count, "the batched map must return one value per problem")
+      for i in runs.indices where active[i] {
+        runs[i].stepper.setMapValue(values[i])
+      }
+      values.removeAll()
+      for i in runs.indices where active[i] {
+        runs[i].deliver()
+        active[i] = runs[i].status == nil
+      }
+    }
+    return runs.map { $0.solution() }
   }
-  var active = runs.map { $0.status == nil }
-  while active.contains(true) {
-    var values: [K.Vector]
-    do {
-      // The points array is released before the steppers write to their buffers.
-      let points = runs.map { $0.stepper.point }
-      values = map(points, active)
-    }
-    precondition(values.count == runs.count, "the batched map must return one value per problem")
-    for i in runs.indices where active[i] {
-      runs[i].stepper.setMapValue(values[i])
-    }
-    values.removeAll()
-    for i in runs.indices where active[i] {
-      runs[i].deliver()
-      active[i] = runs[i].status == nil
-    }
-  }
-  return runs.map { $0.solution() }
 }

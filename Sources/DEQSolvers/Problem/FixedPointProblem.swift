@@ -16,15 +16,22 @@ public struct FixedPointProblem<V: VectorSpace> {
   public var start: V
   /// Evaluates `f(z)` into the second argument (same shape as `z`).
   public var evaluate: (V, inout V) -> Void
+  /// `(z, v) ↦ ∂f/∂z(z)·v`, the exact Jacobian–vector product, when known. Newton–Krylov
+  /// uses it; without it, it differences the map. Other algorithms ignore it.
+  public var jacobianVectorProduct: ((V, V) -> V)?
 
   /// A problem from a map that returns a new value.
   ///
   /// - Parameters:
   ///   - start: `z₀`.
   ///   - map: `f`; must return a value of the shape of its argument.
-  public init(start: V, map: @escaping (V) -> V) {
+  ///   - jacobianVectorProduct: `(z, v) ↦ ∂f/∂z(z)·v`, if known (default `nil`).
+  public init(
+    start: V, map: @escaping (V) -> V, jacobianVectorProduct: ((V, V) -> V)? = nil
+  ) {
     self.start = start
     self.evaluate = { z, out in out = map(z) }
+    self.jacobianVectorProduct = jacobianVectorProduct
   }
 
   /// A problem from a map that writes `f(z)` into a buffer it is given, so that a whole
@@ -33,9 +40,14 @@ public struct FixedPointProblem<V: VectorSpace> {
   /// - Parameters:
   ///   - start: `z₀`.
   ///   - inPlaceMap: writes `f(z)` into its second argument, which has `z`'s shape.
-  public init(start: V, inPlaceMap: @escaping (V, inout V) -> Void) {
+  ///   - jacobianVectorProduct: `(z, v) ↦ ∂f/∂z(z)·v`, if known (default `nil`).
+  public init(
+    start: V, inPlaceMap: @escaping (V, inout V) -> Void,
+    jacobianVectorProduct: ((V, V) -> V)? = nil
+  ) {
     self.start = start
     self.evaluate = inPlaceMap
+    self.jacobianVectorProduct = jacobianVectorProduct
   }
 
   /// `f(z)`.

@@ -20,12 +20,17 @@ public struct FixedPointSolution<V: VectorSpace> {
   public var historyRestarts: Int
   /// One entry per iterate, `trace[k].iteration == k`.
   public var trace: [TraceEntry]
+  /// Jacobian products the algorithm computed beyond the map evaluations (Newton–Krylov);
+  /// the solve's work in map-equivalents is `mapEvaluations + jacobianProducts`.
+  public var jacobianProducts: Int
 
   /// Creates a solution (solvers build these; public for tests and adapters).
   public init(
     fixedPoint: V, lastIterate: V, status: FixedPointStatus, iterations: Int,
-    mapEvaluations: Int, bestIteration: Int, historyRestarts: Int, trace: [TraceEntry]
+    mapEvaluations: Int, bestIteration: Int, historyRestarts: Int, trace: [TraceEntry],
+    jacobianProducts: Int = 0
   ) {
+    self.jacobianProducts = jacobianProducts
     self.fixedPoint = fixedPoint
     self.lastIterate = lastIterate
     self.status = status

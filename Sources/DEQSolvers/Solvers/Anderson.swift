@@ -59,7 +59,28 @@ public struct Anderson: FixedPointAlgorithm, Equatable, Hashable, Codable {
     self.regularization = regularization
   }
 
-  public var algorithmKind: AlgorithmKind { .anderson(self) }
+  public var name: String { "anderson" }
+
+  /// - Throws: ``ConfigurationError`` unless `memory ≥ 1`, `0 < damping ≤ 1` and
+  ///   `regularization ≥ 0` (or `nil`).
+  public func validate() throws(ConfigurationError) {
+    guard memory >= 1 else {
+      throw ConfigurationError("Anderson memory must be at least 1, got \(memory)")
+    }
+    guard damping > 0 && damping <= 1 else {
+      throw ConfigurationError("Anderson damping must be in (0, 1], got \(damping)")
+    }
+    if let lambda = regularization, !(lambda >= 0 && lambda.isFinite) {
+      throw ConfigurationError("Anderson regularization must be finite and ≥ 0, got \(lambda)")
+    }
+  }
+
+  /// A stepper over any ``VectorSpace`` (`solve` itself uses a specialised one).
+  public func makeStepper<V: VectorSpace>(start: V, context: StepperContext<V>)
+    -> any FixedPointStepper<V>
+  {
+    _AndersonStepper<_GenericKernel<V>>(self, start: start)
+  }
 
   /// The `λ` used for iterates of scalar type `S`.
   @inlinable
@@ -69,12 +90,12 @@ public struct Anderson: FixedPointAlgorithm, Equatable, Hashable, Codable {
 }
 
 @usableFromInline
-final class _AndersonStepper<K: _VectorKernel> {
+final class _AndersonStepper<K: _VectorKernel>: FixedPointStepper {
   @usableFromInline typealias V = K.Vector
   @usableFromInline typealias Scalar = K.Scalar
 
   @usableFromInline var z: V
-  @usableFromInline var fz: V
+  @usableFromInline var mapValue: V
   @usableFromInline var g: V
   @usableFromInline var zPrevious: V
   @usableFromInline var gPrevious: V
@@ -101,11 +122,14 @@ final class _AndersonStepper<K: _VectorKernel> {
   @usableFromInline var noiseScale: Double = 0
 
   @inlinable
+  var pendingPoint: V { z }
+
+  @inlinable
   init(_ algorithm: Anderson, start: V) {
     var z = start.zeroed()
     K.copy(start, into: &z)
     self.z = z
-    fz = start.zeroed()
+    mapValue = start.zeroed()
     g = start.zeroed()
     zPrevious = start.zeroed()
     gPrevious = start.zeroed()
@@ -130,10 +154,10 @@ final class _AndersonStepper<K: _VectorKernel> {
   }
 
   @inlinable
-  func receive() -> _Receipt<Scalar> {
-    K.difference(fz, z, into: &g)
+  func receive() -> StepReceipt<Scalar> {
+    K.difference(mapValue, z, into: &g)
     let residual = g.norm()
-    let mapNorm = fz.norm()
+    let mapNorm = mapValue.norm()
     let finite = g.isFinite
     let noise = 4 * Double(Scalar.ulpOfOne) * (Double(mapNorm) + Double(residual))
     noiseScale = noise * noise
@@ -151,7 +175,7 @@ final class _AndersonStepper<K: _VectorKernel> {
   }
 
   @inlinable
-  func advance() -> _Advance {
+  func advance() -> StepAdvance {
     let accelerated = newestSlot >= 0 && solveCoefficients()
     if newestSlot >= 0 && !accelerated {
       // Singular or non-finite system: forget the history, take a damped Picard step.

@@ -25,6 +25,18 @@ public struct ArmijoLineSearch: Sendable, Equatable, Hashable, Codable {
     self.sufficientDecrease = sufficientDecrease
     self.minimumStep = minimumStep
   }
+
+  /// - Throws: ``ConfigurationError`` unless `0 < sufficientDecrease < 1` and
+  ///   `0 < minimumStep < 1`.
+  public func validate() throws(ConfigurationError) {
+    guard sufficientDecrease > 0 && sufficientDecrease < 1 else {
+      throw ConfigurationError(
+        "Armijo sufficientDecrease must be in (0, 1), got \(sufficientDecrease)")
+    }
+    guard minimumStep > 0 && minimumStep < 1 else {
+      throw ConfigurationError("Armijo minimumStep must be in (0, 1), got \(minimumStep)")
+    }
+  }
 }
 
 /// The line search as a state machine fed one φ value per map evaluation.

@@ -58,17 +58,33 @@ public struct Broyden: FixedPointAlgorithm, Equatable, Hashable, Codable {
     self.lineSearch = lineSearch
   }
 
-  public var algorithmKind: AlgorithmKind { .broyden(self) }
+  public var name: String { "broyden" }
+
+  /// - Throws: ``ConfigurationError`` unless `memory ≥ 1` and the line search's parameters
+  ///   are in range.
+  public func validate() throws(ConfigurationError) {
+    guard memory >= 1 else {
+      throw ConfigurationError("Broyden memory must be at least 1, got \(memory)")
+    }
+    try lineSearch?.validate()
+  }
+
+  /// A stepper over any ``VectorSpace`` (`solve` itself uses a specialised one).
+  public func makeStepper<V: VectorSpace>(start: V, context: StepperContext<V>)
+    -> any FixedPointStepper<V>
+  {
+    _BroydenStepper<_GenericKernel<V>>(self, start: start, maxIterations: context.maxIterations)
+  }
 }
 
 @usableFromInline
-final class _BroydenStepper<K: _VectorKernel> {
+final class _BroydenStepper<K: _VectorKernel>: FixedPointStepper {
   @usableFromInline typealias V = K.Vector
   @usableFromInline typealias Scalar = K.Scalar
 
   /// The pending point (a trial, or the accepted iterate after `receive`).
   @usableFromInline var z: V
-  @usableFromInline var fz: V
+  @usableFromInline var mapValue: V
   /// g at `z`.
   @usableFromInline var gz: V
   /// The last accepted iterate z_k (or Δz during an update).
@@ -93,6 +109,9 @@ final class _BroydenStepper<K: _VectorKernel> {
   /// `4·ε·(‖f(z)‖ + ‖g(z)‖)` at the last evaluated point: a Δg this small is rounding noise.
   @usableFromInline var noiseLevel: Scalar = 0
 
+  @inlinable
+  var pendingPoint: V { z }
+
   /// A stepper at `start` for a solve of at most `maxIterations` steps. Such a solve stores
   /// at most `maxIterations − 1` pairs (one per accepted step after the first), so the
   /// history gets `min(memory, maxIterations)` rows: 15 of the default 30 for the IFR head,
@@ -102,7 +121,7 @@ final class _BroydenStepper<K: _VectorKernel> {
     var z = start.zeroed()
     K.copy(start, into: &z)
     self.z = z
-    fz = start.zeroed()
+    mapValue = start.zeroed()
     gz = start.zeroed()
     x = start.zeroed()
     gx = start.zeroed()
@@ -118,10 +137,10 @@ final class _BroydenStepper<K: _VectorKernel> {
   }
 
   @inlinable
-  func receive() -> _Receipt<Scalar> {
-    K.difference(fz, z, into: &gz)
+  func receive() -> StepReceipt<Scalar> {
+    K.difference(mapValue, z, into: &gz)
     let r = gz.norm()
-    let mapNorm = fz.norm()
+    let mapNorm = mapValue.norm()
     let finite = gz.isFinite
     noiseLevel = 4 * Scalar.ulpOfOne * (mapNorm + r)
     if started, search != nil {
@@ -155,7 +174,7 @@ final class _BroydenStepper<K: _VectorKernel> {
   }
 
   @inlinable
-  func advance() -> _Advance {
+  func advance() -> StepAdvance {
     if started {
       // Δz into x, Δg into gx.
       K.subtract(from: z, into: &x)
@@ -193,10 +212,10 @@ final class _BroydenStepper<K: _VectorKernel> {
   }
 
   /// Forms the new pair from Δz (in `x`) and Δg (in `gx`) and stores it. Returns
-  /// `.floor` for a Δg at the rounding level of the map's values, `.breakdown` for a zero
+  /// `.roundingFloor` for a Δg at the rounding level of the map's values, `.breakdown` for a zero
   /// or non-finite denominator.
   @inlinable
-  func appendPair() -> _Advance {
+  func appendPair() -> StepAdvance {
     if count == memory && policy == .restart {
       count = 0
       nextSlot = 0
@@ -204,7 +223,7 @@ final class _BroydenStepper<K: _VectorKernel> {
     }
     // Δg at the rounding level of the map's values carries no curvature information.
     let differenceNorm = gx.norm()
-    if differenceNorm > 0 && differenceNorm <= noiseLevel { return .floor }
+    if differenceNorm > 0 && differenceNorm <= noiseLevel { return .roundingFloor }
     let c = count
     let ok = t.withUnsafeMutableBufferPointer { p -> Bool in
       guard let tb = p.baseAddress else { return false }

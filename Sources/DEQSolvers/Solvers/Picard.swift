@@ -26,44 +26,61 @@ public struct Picard: FixedPointAlgorithm, Equatable, Hashable, Codable {
     self.damping = damping
   }
 
-  public var algorithmKind: AlgorithmKind { .picard(self) }
+  public var name: String { "picard" }
+
+  /// - Throws: ``ConfigurationError`` unless `0 < damping ≤ 1`.
+  public func validate() throws(ConfigurationError) {
+    guard damping > 0 && damping <= 1 else {
+      throw ConfigurationError("Picard damping must be in (0, 1], got \(damping)")
+    }
+  }
+
+  /// A stepper over any ``VectorSpace`` (`solve` itself uses a specialised one).
+  public func makeStepper<V: VectorSpace>(start: V, context: StepperContext<V>)
+    -> any FixedPointStepper<V>
+  {
+    _PicardStepper<_GenericKernel<V>>(self, start: start)
+  }
 }
 
 @usableFromInline
-final class _PicardStepper<K: _VectorKernel> {
+final class _PicardStepper<K: _VectorKernel>: FixedPointStepper {
   @usableFromInline typealias V = K.Vector
   @usableFromInline var z: V
-  @usableFromInline var fz: V
+  @usableFromInline var mapValue: V
   @usableFromInline var g: V
   @usableFromInline let damping: K.Scalar
   @usableFromInline var stepNorm: K.Scalar = 0
   @usableFromInline var residualNorm: K.Scalar = 0
 
   @inlinable
+  var pendingPoint: V { z }
+
+  @inlinable
   init(_ algorithm: Picard, start: V) {
     var z = start.zeroed()
     K.copy(start, into: &z)
     self.z = z
-    self.fz = start.zeroed()
+    self.mapValue = start.zeroed()
     self.g = start.zeroed()
     self.damping = K.Scalar(algorithm.damping)
   }
 
   @inlinable
-  func receive() -> _Receipt<K.Scalar> {
-    K.difference(fz, z, into: &g)
+  func receive() -> StepReceipt<K.Scalar> {
+    K.difference(mapValue, z, into: &g)
     residualNorm = g.norm()
     return .iterate(
-      residual: residualNorm, mapNorm: fz.norm(), stepNorm: stepNorm, isFinite: g.isFinite)
+      residual: residualNorm, mapNorm: mapValue.norm(), stepNorm: stepNorm, isFinite: g.isFinite)
   }
 
   @inlinable
-  func advance() -> _Advance {
+  func advance() -> StepAdvance {
     if damping == 1 {
-      K.copy(fz, into: &z)
+      K.copy(mapValue, into: &z)
     } else {
       z.scale(by: 1 - damping)
-      z.add(fz, scaledBy: damping)
+      z.add(mapValue, scaledBy: damping)
     }
     stepNorm = Swift.abs(damping) * residualNorm
     return .proceed

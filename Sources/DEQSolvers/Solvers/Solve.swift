@@ -9,9 +9,17 @@
 /// This overload serves iterates with contiguous storage: the history products are BLAS
 /// GEMVs and an iteration allocates nothing after the first (beyond what the map does).
 ///
+/// The algorithm is taken as `any FixedPointAlgorithm` on purpose: the solve is generic
+/// only over the iterate, and the built-in Picard, Anderson and Broyden are recognised by
+/// a cast and run through specialised steppers whether the caller holds a concrete value or
+/// an existential chosen at run time. (A `some FixedPointAlgorithm` parameter would make a
+/// call with an `any` value open the existential, and a call generic over an opened type
+/// is not specialised.) Other algorithms run through their ``FixedPointStepper``.
+///
 /// - Parameters:
 ///   - problem: the map and the starting point.
-///   - algorithm: ``Picard``, ``Anderson`` or ``Broyden``.
+///   - algorithm: ``Picard``, ``Anderson``, ``Broyden``, ``NewtonKrylov``, ``GMRES`` or
+///     ``BiCGStab`` (for affine maps), or an algorithm of your own.
 ///   - stopping: tolerance, iteration cap, stall and divergence rules (see ``StoppingCriteria``).
 ///   - diagnostics: an optional per-step measurement (spectral radius) recorded in the trace.
 ///   - observer: sees each accepted step (trace entry and iterate) and may stop the solve.
@@ -27,7 +35,7 @@ public func solve<V: ContiguousVectorSpace>(
   observer: SolverObserver<V>? = nil
 ) -> FixedPointSolution<V> {
   _solve(
-    problem, kernel: _ContiguousKernel<V>.self, algorithm.algorithmKind, stopping, diagnostics,
+    problem, kernel: _ContiguousKernel<V>.self, algorithm, stopping, diagnostics,
     observer)
 }
 
@@ -46,7 +54,7 @@ public func solve<V: VectorSpace>(
   observer: SolverObserver<V>? = nil
 ) -> FixedPointSolution<V> {
   _solve(
-    problem, kernel: _GenericKernel<V>.self, algorithm.algorithmKind, stopping, diagnostics,
+    problem, kernel: _GenericKernel<V>.self, algorithm, stopping, diagnostics,
     observer)
 }
 
@@ -61,18 +69,19 @@ public func solveGeneric<V: VectorSpace>(
   observer: SolverObserver<V>? = nil
 ) -> FixedPointSolution<V> {
   _solve(
-    problem, kernel: _GenericKernel<V>.self, algorithm.algorithmKind, stopping, diagnostics,
+    problem, kernel: _GenericKernel<V>.self, algorithm, stopping, diagnostics,
     observer)
 }
 
 @inlinable
 func _solve<K: _VectorKernel>(
-  _ problem: FixedPointProblem<K.Vector>, kernel: K.Type, _ kind: AlgorithmKind,
+  _ problem: FixedPointProblem<K.Vector>, kernel: K.Type, _ algorithm: any FixedPointAlgorithm,
   _ stopping: StoppingCriteria, _ diagnostics: StepDiagnostics<K.Vector>?,
   _ observer: SolverObserver<K.Vector>?
 ) -> FixedPointSolution<K.Vector> {
   let run = _SolveRun<K>(
-    kind: kind, start: problem.start, criteria: stopping, diagnostics: diagnostics,
+    algorithm: algorithm, start: problem.start, criteria: stopping, map: problem.evaluate,
+    jacobianVectorProduct: problem.jacobianVectorProduct, diagnostics: diagnostics,
     observer: observer, startTime: ContinuousClock.now)
   while run.status == nil {
     run.evaluate(problem.evaluate)

@@ -21,6 +21,10 @@ public enum FixedPointStatus: String, Sendable, Equatable, Hashable, Codable, Ca
   case breakdown
   /// An observer asked the solve to stop.
   case stoppedByObserver
+  /// The algorithm's hyperparameters or the stopping criteria were out of range (set
+  /// through a public property or decoded); only the start was evaluated. Their
+  /// `validate()` says which value.
+  case invalidConfiguration
 
   /// Whether the status is ``converged``.
   @inlinable
@@ -51,6 +55,9 @@ public enum FixedPointStatus: String, Sendable, Equatable, Hashable, Codable, Ca
         + "level; try Anderson or Picard."
     case .stoppedByObserver:
       "Stopped by the observer before the tolerance was met; the best iterate so far is returned."
+    case .invalidConfiguration:
+      "Not solved: a hyperparameter of the algorithm or the stopping criteria is out of range "
+        + "(set through a property or decoded); call validate() on both to see which, and fix it."
     }
   }
 }

@@ -49,6 +49,38 @@ public struct StoppingCriteria: Sendable, Equatable, Hashable, Codable {
     self.divergenceFactor = divergenceFactor
   }
 
+  /// Checks every field (public properties and decoding can set them out of range).
+  ///
+  /// - Throws: ``ConfigurationError`` for a negative iteration cap, a negative or NaN
+  ///   tolerance, a stall window below 2 or ratio not above 1, or a divergence factor that
+  ///   is not above 1.
+  public func validate() throws(ConfigurationError) {
+    guard maxIterations >= 0 else {
+      throw ConfigurationError("maxIterations must be ≥ 0, got \(maxIterations)")
+    }
+    let bounds: [Double] =
+      switch tolerance {
+      case .absolute(let a): [a]
+      case .relative(let q): [q]
+      case .mixed(let a, let q), .both(let a, let q): [a, q]
+      }
+    for bound in bounds where !(bound >= 0) {
+      throw ConfigurationError("tolerances must be ≥ 0, got \(bound)")
+    }
+    if let stall {
+      guard stall.window >= 2 else {
+        throw ConfigurationError("the stall window must be at least 2, got \(stall.window)")
+      }
+      guard stall.improvementRatio > 1 else {
+        throw ConfigurationError(
+          "the stall ratio must exceed 1, got \(stall.improvementRatio)")
+      }
+    }
+    if let factor = divergenceFactor, !(factor > 1) {
+      throw ConfigurationError("divergenceFactor must exceed 1, got \(factor)")
+    }
+  }
+
   /// The IFR head's setting: exactly 15 steps unless the tolerance is met first,
   /// no stall exit (so traces have the same length as torchdeq's).
   public static let ifr = StoppingCriteria(maxIterations: 15, stall: nil)

@@ -30,11 +30,18 @@ public struct TraceEntry: Sendable, Equatable, Codable {
   public var elapsed: Duration
   /// The spectral radius of `∂f/∂z` at `z_k`, when a ``StepDiagnostics`` hook measured it.
   public var spectralRadius: SpectralRadiusRecord?
+  /// Jacobian products so far beyond the map evaluations (Newton–Krylov's exact or
+  /// finite-difference products; 0 for Picard, Anderson and Broyden). Work so far in
+  /// map-equivalents is `mapEvaluations + jacobianProducts`.
+  public var jacobianProducts: Int
+  /// The inner linear solve of the step that produced `z_k`, for algorithms with one.
+  public var innerSolve: InnerSolveRecord?
 
   /// Creates an entry.
   public init(
     iteration: Int, absoluteResidual: Double, relativeResidual: Double, stepNorm: Double,
-    mapEvaluations: Int, elapsed: Duration, spectralRadius: SpectralRadiusRecord? = nil
+    mapEvaluations: Int, elapsed: Duration, spectralRadius: SpectralRadiusRecord? = nil,
+    jacobianProducts: Int = 0, innerSolve: InnerSolveRecord? = nil
   ) {
     self.iteration = iteration
     self.absoluteResidual = absoluteResidual
@@ -43,5 +50,26 @@ public struct TraceEntry: Sendable, Equatable, Codable {
     self.mapEvaluations = mapEvaluations
     self.elapsed = elapsed
     self.spectralRadius = spectralRadius
+    self.jacobianProducts = jacobianProducts
+    self.innerSolve = innerSolve
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case iteration, absoluteResidual, relativeResidual, stepNorm, mapEvaluations, elapsed
+    case spectralRadius, jacobianProducts, innerSolve
+  }
+
+  /// Decodes an entry; `jacobianProducts` may be absent (traces written before it existed).
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    iteration = try c.decode(Int.self, forKey: .iteration)
+    absoluteResidual = try c.decode(Double.self, forKey: .absoluteResidual)
+    relativeResidual = try c.decode(Double.self, forKey: .relativeResidual)
+    stepNorm = try c.decode(Double.self, forKey: .stepNorm)
+    mapEvaluations = try c.decode(Int.self, forKey: .mapEvaluations)
+    elapsed = try c.decode(Duration.self, forKey: .elapsed)
+    spectralRadius = try c.decodeIfPresent(SpectralRadiusRecord.self, forKey: .spectralRadius)
+    jacobianProducts = try c.decodeIfPresent(Int.self, forKey: .jacobianProducts) ?? 0
+    innerSolve = try c.decodeIfPresent(InnerSolveRecord.self, forKey: .innerSolve)
   }
 }

@@ -118,7 +118,6 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
     let workspace = block.makeWorkspace(height: height, width: width)
     var equilibrium = Tensor<Scalar>(zeros: injection.shape)
     var solutions: [FixedPointSolution<Tensor<Scalar>>] = []
-    let algorithms = concreteAlgorithms
     for roi in 0..<n {
       let x = injection.sample(roi)
       let problem = FixedPointProblem(start: Tensor<Scalar>(zeros: x.shape)) { h, out in
@@ -130,7 +129,7 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
           }
         }
       }
-      let solution = solve(problem, using: algorithms.forward, stopping: forwardStopping)
+      let solution = solve(problem, using: forwardSolver, stopping: forwardStopping)
       equilibrium.setSample(roi, to: solution.fixedPoint)
       solutions.append(solution)
     }
@@ -153,7 +152,6 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
     var injectionCotangent = Tensor<Scalar>(zeros: forward.injection.shape)
     var adjointSolutions: [FixedPointSolution<Tensor<Scalar>>] = []
     var phantomParameters = [Scalar](repeating: 0, count: block.parameterCount)
-    let algorithms = concreteAlgorithms
     for roi in 0..<n {
       let x = forward.injection.sample(roi)
       let hStar = forward.equilibrium.sample(roi)
@@ -165,7 +163,7 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
           lossGradient: g, vectorJacobianProduct: { u in workspace.vjp(cotangent: u) },
           parameterVJP: { u in workspace.vjp(cotangent: u, accumulatingParameters: true).injection
           },
-          using: algorithms.backward, stopping: backwardStopping)
+          using: backwardSolver, stopping: backwardStopping)
         injectionCotangent.setSample(roi, to: result.parameterGradient)
         adjointSolutions.append(result.backwardSolution)
       case .phantom(let steps, let damping):
@@ -196,14 +194,6 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
     return Backward(
       injection: injectionCotangent, parameters: parameters,
       adjointSolutions: adjointSolutions)
-  }
-
-  /// The solvers as concrete values. Passing the stored existentials to `solve` would open
-  /// them, and a call generic over an opened type is not specialised: the whole solver
-  /// (every elementwise loop) would then run as unspecialised generic code.
-  @inlinable
-  var concreteAlgorithms: (forward: AlgorithmKind, backward: AlgorithmKind) {
-    (forwardSolver.algorithmKind, backwardSolver.algorithmKind)
   }
 
   @inlinable

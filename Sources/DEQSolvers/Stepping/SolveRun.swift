@@ -20,13 +20,28 @@ final class _SolveRun<K: _VectorKernel> {
   /// `max(‖f(z₀)‖ + ‖f(z₀) − z₀‖, 1)`, the scale the divergence guard compares states with.
   @usableFromInline var initialScale: Double = 1
 
+  /// Set when the algorithm or the criteria failed `validate()`: the start is evaluated
+  /// (so the solution has its one trace entry) and the solve ends as invalid.
+  @usableFromInline var configurationError: ConfigurationError?
+
   @inlinable
   init(
-    kind: AlgorithmKind, start: V, criteria: StoppingCriteria,
+    algorithm: any FixedPointAlgorithm, start: V, criteria: StoppingCriteria,
+    map: @escaping (V, inout V) -> Void, jacobianVectorProduct: ((V, V) -> V)?,
     diagnostics: StepDiagnostics<V>?, observer: SolverObserver<V>?,
     startTime: ContinuousClock.Instant
   ) {
-    stepper = _Stepper(kind, start: start, maxIterations: criteria.maxIterations)
+    do throws(ConfigurationError) {
+      try criteria.validate()
+      try algorithm.validate()
+      let context = StepperContext(
+        maxIterations: criteria.maxIterations, tolerance: criteria.tolerance, map: map,
+        jacobianVectorProduct: jacobianVectorProduct)
+      stepper = _Stepper(algorithm, start: start, context: context)
+    } catch {
+      configurationError = error
+      stepper = .picard(_PicardStepper(Picard(), start: start))
+    }
     self.criteria = criteria
     self.diagnostics = diagnostics
     self.observer = observer
@@ -34,7 +49,7 @@ final class _SolveRun<K: _VectorKernel> {
     var best = start.zeroed()
     K.copy(start, into: &best)
     self.best = best
-    trace.reserveCapacity(Swift.min(criteria.maxIterations, 1 << 20) + 1)
+    trace.reserveCapacity(Swift.min(Swift.max(criteria.maxIterations, 0), 1 << 20) + 1)
   }
 
   /// Evaluates the map at the pending point (solo driver).
@@ -55,7 +70,8 @@ final class _SolveRun<K: _VectorKernel> {
       iteration: k, absoluteResidual: finite ? absolute : .nan,
       relativeResidual: finite ? absolute / (mapNorm + TraceEntry.relativeResidualEpsilon) : .nan,
       stepNorm: Double(step), mapEvaluations: mapEvaluations,
-      elapsed: clock.now - startTime)
+      elapsed: clock.now - startTime, jacobianProducts: stepper.jacobianProducts,
+      innerSolve: stepper.innerSolve)
     if finite && absolute < bestResidual {
       bestResidual = absolute
       bestIteration = k
@@ -71,7 +87,7 @@ final class _SolveRun<K: _VectorKernel> {
       switch stepper.advance() {
       case .proceed: iteration += 1
       case .breakdown: status = .breakdown
-      case .floor: status = .stalled
+      case .roundingFloor: status = .stalled
       }
     }
   }
@@ -82,6 +98,7 @@ final class _SolveRun<K: _VectorKernel> {
   ) -> FixedPointStatus? {
     let k = entry.iteration
     let r = entry.absoluteResidual
+    if configurationError != nil { return .invalidConfiguration }
     if !finite { return .nonFinite }
     if k == 0 { initialScale = Swift.max(mapNorm + r, 1) }
     if let factor = criteria.divergenceFactor, k >= 1 {
@@ -112,6 +129,7 @@ final class _SolveRun<K: _VectorKernel> {
     FixedPointSolution(
       fixedPoint: best, lastIterate: stepper.point, status: status ?? .maxIterations,
       iterations: iteration, mapEvaluations: mapEvaluations, bestIteration: bestIteration,
-      historyRestarts: stepper.restarts, trace: trace)
+      historyRestarts: stepper.restarts, trace: trace,
+      jacobianProducts: stepper.jacobianProducts)
   }
 }
