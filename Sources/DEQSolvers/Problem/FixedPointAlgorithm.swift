@@ -44,6 +44,9 @@ public enum AlgorithmKind: FixedPointAlgorithm, Equatable, Hashable, Codable {
   case picard(Picard)
   case anderson(Anderson)
   case broyden(Broyden)
+  case newtonKrylov(NewtonKrylov)
+  case gmres(GMRES)
+  case bicgstab(BiCGStab)
 
   /// The algorithm value itself.
   public var algorithm: any FixedPointAlgorithm {
@@ -51,10 +54,13 @@ public enum AlgorithmKind: FixedPointAlgorithm, Equatable, Hashable, Codable {
     case .picard(let a): a
     case .anderson(let a): a
     case .broyden(let a): a
+    case .newtonKrylov(let a): a
+    case .gmres(let a): a
+    case .bicgstab(let a): a
     }
   }
 
-  /// A short name (`"picard"`, `"anderson"`, `"broyden"`).
+  /// A short name (`"picard"`, `"anderson"`, `"broyden"`, `"gmres"`, …).
   public var name: String { algorithm.name }
 
   public func validate() throws(ConfigurationError) { try algorithm.validate() }

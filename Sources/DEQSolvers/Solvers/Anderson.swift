@@ -147,7 +147,8 @@ final class _AndersonStepper<K: _VectorKernel>: FixedPointStepper {
     products = [Scalar](repeating: 0, count: m)
     gamma = [Scalar](repeating: 0, count: m)
     // Singular values below 1e-13 of the largest count as zero: with unit-norm columns
-    // that is a numerically rank-deficient history.
+    // that is a numerically rank-deficient history. A workspace can only fail LAPACK's
+    // workspace query; `advance` then reports a breakdown.
     workspaces = (1...m).map {
       try? LeastSquaresWorkspace<Double>(rows: $0, columns: $0, rcond: 1e-13)
     }
@@ -176,6 +177,9 @@ final class _AndersonStepper<K: _VectorKernel>: FixedPointStepper {
 
   @inlinable
   func advance() -> StepAdvance {
+    // A least-squares workspace that LAPACK's workspace query refused is a breakdown, not
+    // a silent fall-back to damped Picard.
+    if newestSlot >= 0 && workspaces[count - 1] == nil { return .breakdown }
     let accelerated = newestSlot >= 0 && solveCoefficients()
     if newestSlot >= 0 && !accelerated {
       // Singular or non-finite system: forget the history, take a damped Picard step.
@@ -231,7 +235,6 @@ final class _AndersonStepper<K: _VectorKernel>: FixedPointStepper {
       }
       rhs[i] = Double(products[i]) * columnScale[i]
     }
-    guard workspaces[c - 1] != nil else { return false }
     let solved = system.withUnsafeBufferPointer { a in
       rhs.withUnsafeBufferPointer { b in
         solution.withUnsafeMutableBufferPointer { x in

@@ -112,6 +112,7 @@ enum _BuiltinAlgorithm {
       case .picard(let a): self = .picard(a)
       case .anderson(let a): self = .anderson(a)
       case .broyden(let a): self = .broyden(a)
+      default: return nil
       }
     } else if let a = algorithm as? Broyden {
       self = .broyden(a)

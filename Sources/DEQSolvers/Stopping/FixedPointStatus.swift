@@ -17,7 +17,8 @@ public enum FixedPointStatus: String, Sendable, Equatable, Hashable, Codable, Ca
   /// The map returned NaN or infinity (or the iterate became non-finite).
   case nonFinite
   /// The algorithm could not produce a new iterate (Broyden: the update's denominator
-  /// was zero or non-finite again right after a reset).
+  /// was zero or non-finite again right after a reset; Anderson: LAPACK refused its
+  /// least-squares workspace; GMRES, BiCGStab: a breakdown of the Krylov recurrence).
   case breakdown
   /// An observer asked the solve to stop.
   case stoppedByObserver
