@@ -60,4 +60,64 @@ struct KrylovAdjointTests {
     // One product per iteration, plus the start and one true-residual evaluation.
     #expect(solution.mapEvaluations == solution.iterations + 2)
   }
+
+  /// `u = A u + b` with `I − A = M` given directly.
+  static func affine(_ m: [[Double]], _ b: [Double]) -> FixedPointProblem<[Double]> {
+    let n = b.count
+    return FixedPointProblem(start: [Double](repeating: 0, count: n)) { (u: [Double]) -> [Double] in
+      var out = u
+      for i in 0..<n {
+        var mu = 0.0
+        for j in 0..<n { mu += m[i][j] * u[j] }
+        out[i] = u[i] - mu + b[i]
+      }
+      return out
+    }
+  }
+
+  static let loose = StoppingCriteria(
+    tolerance: .absolute(1e-10), maxIterations: 50, stall: nil, divergenceFactor: nil)
+
+  @Test("GMRES(1) on a rotation makes no progress: .stalled after one cycle")
+  func stagnation() {
+    // M = 90° rotation: M r ⟂ r, so every one-dimensional minimisation returns 0.
+    let problem = Self.affine([[0, 1], [-1, 0]], [1, 0])
+    let solution = solve(problem, using: GMRES(restart: 1), stopping: Self.loose)
+    #expect(solution.status == .stalled, "\(solution.status)")
+    #expect(solution.iterations == 1)
+    #expect(solution.absoluteResidual.isApproximatelyEqual(to: 1, relativeTolerance: 1e-12))
+    // Full GMRES solves the same system in two products.
+    let full = solve(problem, using: GMRES(restart: 2), stopping: Self.loose)
+    #expect(full.status == .converged)
+    #expect(relativeError(full.fixedPoint, [0, 1]) < 1e-12)
+  }
+
+  @Test("GMRES on a singular system with b outside its range ends with .breakdown")
+  func gmresBreakdown() {
+    // M = diag(1, 0), b = (1, 1): no solution; the Krylov space becomes invariant while
+    // R is singular.
+    let solution = solve(
+      Self.affine([[1, 0], [0, 0]], [1, 1]), using: GMRES(restart: 5), stopping: Self.loose)
+    #expect(solution.status == .breakdown, "\(solution.status)")
+    // The least-squares solution is still the best iterate: residual 1 (the b₂ part).
+    #expect(solution.absoluteResidual.isApproximatelyEqual(to: 1, relativeTolerance: 1e-10))
+  }
+
+  @Test("BiCGStab with ⟨r̂, M p⟩ = 0 restarts once, then ends with .breakdown")
+  func bicgstabBreakdown() {
+    let solution = solve(
+      Self.affine([[0, 1], [-1, 0]], [1, 0]), using: BiCGStab(), stopping: Self.loose)
+    #expect(solution.status == .breakdown, "\(solution.status)")
+    #expect(solution.historyRestarts == 1)
+  }
+
+  @Test("a NaN from the map ends GMRES and BiCGStab with .nonFinite", arguments: krylov)
+  func nonFinite(algorithm: AlgorithmKind) {
+    let problem = FixedPointProblem(start: [0.0, 0.0]) { u in
+      u[0] != 0 ? [Double.nan, 0] : [0.5 * u[0] + 1, 0.5 * u[1] + 1]
+    }
+    let solution = solve(problem, using: algorithm, stopping: Self.loose)
+    #expect(solution.status == .nonFinite, "\(solution.status)")
+    #expect(solution.fixedPoint == [0, 0])
+  }
 }

@@ -134,6 +134,14 @@ final class _BiCGStabStepper<V: VectorSpace>: FixedPointStepper {
     return .trial
   }
 
+  /// The map returned NaN or infinity at a probe: end as non-finite, the last iterate pending.
+  @inlinable
+  func nonFiniteProduct() -> StepReceipt<V.Scalar> {
+    pointIsIterate = true
+    lastIteration += 1
+    return .iterate(residual: .nan, mapNorm: .nan, stepNorm: 0, isFinite: false)
+  }
+
   @inlinable
   func breakdown() -> StepReceipt<V.Scalar> {
     breakdownsSinceRestart += 1
@@ -157,6 +165,7 @@ final class _BiCGStabStepper<V: VectorSpace>: FixedPointStepper {
         residual: r.norm(), mapNorm: mapValue.norm(), stepNorm: step, isFinite: r.isFinite)
     case .firstProduct:
       v = product(of: p)
+      guard v.isFinite else { return nonFiniteProduct() }
       let denominator = Double(shadow.dot(v))
       guard denominator != 0, denominator.isFinite else { return breakdown() }
       alpha = rho / denominator
@@ -167,6 +176,7 @@ final class _BiCGStabStepper<V: VectorSpace>: FixedPointStepper {
       return report(residual: s)
     case .secondProduct:
       let t = product(of: s)
+      guard t.isFinite else { return nonFiniteProduct() }
       let tt = Double(t.dot(t))
       guard tt > 0, tt.isFinite else { return breakdown() }
       omega = Double(t.dot(s)) / tt
