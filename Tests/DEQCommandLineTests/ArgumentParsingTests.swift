@@ -13,11 +13,11 @@ struct ArgumentParsingTests {
         "1e-9", "--tolerance-kind", "absolute", "--spectral-every", "5", "--form", "xshort",
         "--precision", "float", "--format", "json",
       ]) as? Solve)
-    #expect(solve.solver == .anderson)
-    #expect(solve.maxIterations == 40)
-    #expect(solve.memory == 7)
-    #expect(solve.tolerance == 1e-9)
-    #expect(solve.toleranceKind == .absolute)
+    #expect(solve.equilibrium.solver == .anderson)
+    #expect(solve.equilibrium.maxIterations == 40)
+    #expect(solve.equilibrium.memory == 7)
+    #expect(solve.equilibrium.tolerance == 1e-9)
+    #expect(solve.equilibrium.toleranceKind == .absolute)
     #expect(solve.spectralEvery == 5)
     #expect(solve.problem.form == .xshort)
     #expect(solve.problem.precision == .float)
