@@ -14,6 +14,8 @@ enum Reports {
     var relativeResidual: Double
     var stepNorm: Double?
     var mapEvaluations: Int?
+    /// Jacobian products so far beyond the map evaluations (0 for Picard, Anderson, Broyden).
+    var jacobianProducts: Int?
     var spectralRadius: Double?
     /// Whether `spectralRadius` converged (absent when no ρ was computed at this step).
     var spectralRadiusReliable: Bool?
@@ -27,6 +29,9 @@ enum Reports {
     var converged: Bool
     var iterations: Int
     var mapEvaluations: Int
+    /// Jacobian products beyond the map evaluations; the work in map-equivalents is
+    /// `mapEvaluations + jacobianProducts`.
+    var jacobianProducts: Int?
     var bestIteration: Int?
     var trace: [TraceEntry]
   }
