@@ -85,7 +85,9 @@ let package = Package(
     ),
     .testTarget(
       name: "DEQCommandLineTests",
-      dependencies: ["DEQCommandLine", "deq", "_DEQTestSupport"]
+      dependencies: [
+        "DEQCommandLine", "deq", "IFRHead", "DEQSolvers", "DEQCore", "_DEQTestSupport",
+      ]
     ),
   ],
   swiftLanguageModes: [.v6]

@@ -15,6 +15,7 @@ public struct DEQ: ParsableCommand {
       Examples:
         deq analyze --plot analysis.svg
         deq solve --solver anderson --max-iterations 50 --spectral-every 5
+        deq gradient --output-input-grad dx.npy --output-param-grad dtheta.safetensors
         deq spectrum --at equilibrium --method arnoldi
         deq apply --weights block.safetensors --input x.npy --state h.npy --output f.npy
         deq params --format json
@@ -23,7 +24,9 @@ public struct DEQ: ParsableCommand {
       64 usage error; 65 unreadable or invalid input file; 73 an output file could not be \
       written.
       """,
-    subcommands: [Analyze.self, Solve.self, Spectrum.self, Apply.self, Params.self]
+    subcommands: [
+      Analyze.self, Solve.self, Gradient.self, Spectrum.self, Apply.self, Params.self,
+    ]
   )
 
   public init() {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DEQSolvers
 import Testing
 
 @testable import DEQCommandLine
@@ -13,15 +14,38 @@ struct ArgumentParsingTests {
         "1e-9", "--tolerance-kind", "absolute", "--spectral-every", "5", "--form", "xshort",
         "--precision", "float", "--format", "json",
       ]) as? Solve)
-    #expect(solve.solver == .anderson)
-    #expect(solve.maxIterations == 40)
-    #expect(solve.memory == 7)
-    #expect(solve.tolerance == 1e-9)
-    #expect(solve.toleranceKind == .absolute)
+    #expect(solve.equilibrium.solver == .anderson)
+    #expect(solve.equilibrium.maxIterations == 40)
+    #expect(solve.equilibrium.memory == 7)
+    #expect(solve.equilibrium.tolerance == 1e-9)
+    #expect(solve.equilibrium.toleranceKind == .absolute)
     #expect(solve.spectralEvery == 5)
     #expect(solve.problem.form == .xshort)
     #expect(solve.problem.precision == .float)
     #expect(solve.output.format == .json)
+
+    let gradient = try #require(
+      try DEQ.parseAsRoot([
+        "gradient", "--solver", "picard", "--max-iterations", "30", "--tolerance-kind", "mixed",
+        "--backward-solver", "anderson", "--backward-iterations", "25", "--backward-tolerance",
+        "1e-9", "--cotangent", "c.npy", "--output-input-grad", "dx.npy", "--output-param-grad",
+        "dtheta.safetensors",
+      ]) as? Gradient)
+    #expect(gradient.forward.solver == .picard)
+    #expect(gradient.forward.maxIterations == 30)
+    #expect(gradient.forward.stopping.tolerance == .mixed(absolute: 1e-6, relative: 1e-6))
+    #expect(gradient.backward.backwardSolver.algorithm == .anderson(Anderson()))
+    #expect(
+      gradient.backward.stopping
+        == StoppingCriteria(
+          tolerance: .both(absolute: 1e-9, relative: 1e-9), maxIterations: 25, stall: nil))
+    #expect(gradient.cotangent == "c.npy")
+    #expect(gradient.outputInputGrad == "dx.npy")
+    #expect(gradient.outputParamGrad == "dtheta.safetensors")
+    let defaults = try #require(try DEQ.parseAsRoot(["gradient"]) as? Gradient)
+    #expect(defaults.backward.stopping == .backward)
+    #expect(defaults.backward.backwardSolver.algorithm == .broyden(Broyden()))
+    #expect(defaults.forward.stopping == StoppingCriteria(maxIterations: 15))
 
     let analyze = try #require(try DEQ.parseAsRoot(["analyze"]) as? Analyze)
     #expect(analyze.steps == 100_000)
@@ -48,6 +72,10 @@ struct ArgumentParsingTests {
       ["solve", "--no-such-flag"],
       ["solve", "--channels", "6", "--groups", "4"],
       ["spectrum", "--precision", "half"],
+      ["gradient", "--backward-solver", "gmres-not-yet"],
+      ["gradient", "--backward-iterations", "-1"],
+      ["gradient", "--backward-tolerance", "-1e-6"],
+      ["gradient", "--output-input-grad", "g", "--output-param-grad", "./g"],
       ["frobnicate"],
     ])
   func usageErrors(arguments: [String]) {
@@ -63,7 +91,7 @@ struct ArgumentParsingTests {
   @Test("Every subcommand's help has an abstract, its options and examples")
   func help() {
     let root = DEQ.helpMessage()
-    for name in ["analyze", "solve", "spectrum", "apply", "params"] {
+    for name in ["analyze", "solve", "gradient", "spectrum", "apply", "params"] {
       #expect(root.contains(name))
     }
     #expect(root.contains("Exit codes"))
@@ -72,6 +100,13 @@ struct ArgumentParsingTests {
       (
         Solve.self,
         ["--solver", "--max-iterations", "--memory", "--tolerance-kind", "--save-state"]
+      ),
+      (
+        Gradient.self,
+        [
+          "--cotangent", "--output-input-grad", "--output-param-grad", "--backward-solver",
+          "--backward-iterations", "--backward-tolerance", "--solver", "--tolerance-kind",
+        ]
       ),
       (Spectrum.self, ["--state", "--at", "--method"]),
       (Apply.self, ["--state", "--output"]),

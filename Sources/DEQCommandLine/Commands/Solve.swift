@@ -4,29 +4,6 @@ import DEQSolvers
 import Foundation
 import IFRHead
 
-/// The solver named on the command line.
-enum SolverOption: String, CaseIterable, ExpressibleByArgument {
-  case broyden
-  case anderson
-  case picard
-}
-
-/// Broyden's memory policy, as spelled on the command line.
-enum MemoryPolicyOption: String, CaseIterable, ExpressibleByArgument {
-  case cyclic
-  case restart
-
-  var policy: Broyden.MemoryPolicy { self == .cyclic ? .cyclic : .restart }
-}
-
-/// How `--tolerance` is applied.
-enum ToleranceKindOption: String, CaseIterable, ExpressibleByArgument {
-  case both
-  case absolute
-  case relative
-  case mixed
-}
-
 /// `deq solve`: solve each RoI's equilibrium and report every step.
 struct Solve: PrecisionDispatchingCommand {
   static let configuration = CommandConfiguration(
@@ -46,23 +23,7 @@ struct Solve: PrecisionDispatchingCommand {
   @OptionGroup(title: "Problem") var problem: ProblemOptions
   @OptionGroup(title: "Output") var output: OutputOptions
 
-  @Option(help: "broyden (limited-memory good Broyden), anderson or picard.")
-  var solver: SolverOption = .broyden
-
-  @Option(help: "Iteration cap (the IFR head uses 15).")
-  var maxIterations: Int = 15
-
-  @Option(help: "History size of Broyden/Anderson (default: Broyden 30, Anderson 5).")
-  var memory: Int?
-
-  @Option(help: "Broyden's history when full: cyclic (overwrite the oldest pair) or restart.")
-  var memoryPolicy: MemoryPolicyOption = .restart
-
-  @Option(help: "Convergence tolerance on the residual.")
-  var tolerance: Double = 1e-6
-
-  @Option(help: "both (absolute and relative, the safe default), absolute, relative or mixed.")
-  var toleranceKind: ToleranceKindOption = .both
+  @OptionGroup(title: "Solver") var equilibrium: SolverOptions
 
   @Option(help: "Record ρ(∂F/∂H) every K iterations (0: never).")
   var spectralEvery: Int = 0
@@ -81,38 +42,9 @@ struct Solve: PrecisionDispatchingCommand {
   var plot: String?
 
   func validate() throws {
-    guard maxIterations >= 0 else {
-      throw ValidationError("--max-iterations must be ≥ 0, got \(maxIterations)")
-    }
-    if let memory, memory < 1 { throw ValidationError("--memory must be ≥ 1, got \(memory)") }
-    guard tolerance.isFinite, tolerance >= 0 else {
-      throw ValidationError("--tolerance must be a finite number ≥ 0, got \(tolerance)")
-    }
     guard spectralEvery >= 0 else {
       throw ValidationError("--spectral-every must be ≥ 0, got \(spectralEvery)")
     }
-  }
-
-  /// The chosen solver as a concrete value: an `any FixedPointAlgorithm` passed to `solve`
-  /// is opened, and the solve then runs unspecialised.
-  var algorithm: AlgorithmKind {
-    switch solver {
-    case .broyden:
-      .broyden(Broyden(memory: memory ?? Broyden().memory, memoryPolicy: memoryPolicy.policy))
-    case .anderson: .anderson(memory.map { Anderson(memory: $0) } ?? Anderson())
-    case .picard: .picard(Picard())
-    }
-  }
-
-  var stopping: StoppingCriteria {
-    let kind: Tolerance =
-      switch toleranceKind {
-      case .both: .both(absolute: tolerance, relative: tolerance)
-      case .absolute: .absolute(tolerance)
-      case .relative: .relative(tolerance)
-      case .mixed: .mixed(absolute: tolerance, relative: tolerance)
-      }
-    return StoppingCriteria(tolerance: kind, maxIterations: maxIterations)
   }
 
   func run<S: DEQScalar>(_: S.Type) throws {
@@ -132,7 +64,8 @@ struct Solve: PrecisionDispatchingCommand {
         } : nil
       solutions.append(
         DEQSolvers.solve(
-          loaded.fixedPointProblem(roi: roi), using: algorithm, stopping: stopping,
+          loaded.fixedPointProblem(roi: roi), using: equilibrium.algorithm,
+          stopping: equilibrium.stopping,
           diagnostics: diagnostics))
       progress.update(roi + 1)
     }
@@ -140,7 +73,7 @@ struct Solve: PrecisionDispatchingCommand {
     let reports = solutions.enumerated().map { SolveReporting.report($1, index: $0) }
     let converged = reports.allSatisfy(\.converged)
     let title =
-      "deq solve: \(solver.rawValue), form \(problem.form.rawValue), \(loaded.batch) RoIs of "
+      "deq solve: \(equilibrium.solver.rawValue), form \(problem.form.rawValue), \(loaded.batch) RoIs of "
       + "\(loaded.description.channels)×\(loaded.description.height)×\(loaded.description.width), "
       + "\(problem.precision.rawValue)"
     switch output.format {
@@ -151,7 +84,7 @@ struct Solve: PrecisionDispatchingCommand {
         Emitter.json(
           Reports.SolveDocument(
             status: converged ? "converged" : "notConverged", problem: loaded.description,
-            solver: solver.rawValue, problems: reports)))
+            solver: equilibrium.solver.rawValue, problems: reports)))
     }
     if let plot {
       try emitter.write(

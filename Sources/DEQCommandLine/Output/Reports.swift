@@ -14,6 +14,8 @@ enum Reports {
     var relativeResidual: Double
     var stepNorm: Double?
     var mapEvaluations: Int?
+    /// Jacobian products so far beyond the map evaluations (0 for Picard, Anderson, Broyden).
+    var jacobianProducts: Int?
     var spectralRadius: Double?
     /// Whether `spectralRadius` converged (absent when no ρ was computed at this step).
     var spectralRadiusReliable: Bool?
@@ -27,6 +29,9 @@ enum Reports {
     var converged: Bool
     var iterations: Int
     var mapEvaluations: Int
+    /// Jacobian products beyond the map evaluations; the work in map-equivalents is
+    /// `mapEvaluations + jacobianProducts`.
+    var jacobianProducts: Int?
     var bestIteration: Int?
     var trace: [TraceEntry]
   }
@@ -40,6 +45,49 @@ enum Reports {
     var problem: ProblemDescription
     var solver: String
     var problems: [Solve]
+  }
+
+  /// One RoI of `deq gradient`: its equilibrium solve and its adjoint solve.
+  struct GradientProblem: Codable, Equatable {
+    var index: Int
+    /// H* = F(H*; X), from H0 = 0.
+    var forward: Solve
+    /// u = u·∂F/∂H(H*) + ∂L/∂H*, from u0 = 0 (residual ‖u·∂F/∂H + ∂L/∂H* − u‖₂).
+    var backward: Solve
+    /// ‖∂L/∂X‖₂ of this RoI.
+    var inputGradientNorm: Double
+  }
+
+  /// One parameter's gradient in `deq gradient`'s parameter file.
+  struct ParameterGradient: Codable, Equatable {
+    /// The PyTorch state_dict name (`conv1.weight_g`).
+    var name: String
+    var shape: [Int]
+    /// ‖∂L/∂θ‖₂ over this tensor.
+    var norm: Double
+  }
+
+  /// `deq gradient`.
+  struct GradientDocument: Codable, Equatable {
+    var schemaVersion = Reports.schemaVersion
+    var command = "gradient"
+    /// `converged` when every forward and backward solve converged, else `notConverged`.
+    var status: String
+    var problem: ProblemDescription
+    /// The forward solver (`broyden`, …).
+    var solver: String
+    /// The backward (adjoint) solver.
+    var backwardSolver: String
+    /// Where ∂L/∂H* came from: the `--cotangent` path, or `H*` for L = ½‖H*‖².
+    var cotangent: String
+    /// L = ½‖H*‖² (present only without `--cotangent`).
+    var loss: Double?
+    /// ‖∂L/∂X‖₂ over all RoIs.
+    var inputGradientNorm: Double
+    /// ‖∂L/∂θ‖₂ over all parameters (summed over the RoIs).
+    var parameterGradientNorm: Double
+    var parameterGradients: [ParameterGradient]
+    var problems: [GradientProblem]
   }
 
   /// What was solved: sizes, form, precision, where the weights came from.

@@ -9,12 +9,13 @@ enum SolveReporting {
     Reports.Solve(
       index: index, status: solution.status.rawValue, explanation: solution.status.explanation,
       converged: solution.status.isConverged, iterations: solution.iterations,
-      mapEvaluations: solution.mapEvaluations, bestIteration: solution.bestIteration,
+      mapEvaluations: solution.mapEvaluations, jacobianProducts: solution.jacobianProducts,
+      bestIteration: solution.bestIteration,
       trace: solution.trace.map { entry in
         Reports.TraceEntry(
           iteration: entry.iteration, absoluteResidual: entry.absoluteResidual,
           relativeResidual: entry.relativeResidual, stepNorm: entry.stepNorm,
-          mapEvaluations: entry.mapEvaluations,
+          mapEvaluations: entry.mapEvaluations, jacobianProducts: entry.jacobianProducts,
           spectralRadius: entry.spectralRadius.flatMap { $0.value.isFinite ? $0.value : nil },
           spectralRadiusReliable: entry.spectralRadius.map(\.isReliable))
       })
@@ -25,28 +26,38 @@ enum SolveReporting {
     var out = "\(title)\n"
     let showRho = problems.contains { $0.trace.contains { $0.spectralRadius != nil } }
     for problem in problems {
-      out += "\nRoI \(problem.index): \(problem.status) after \(problem.iterations) iterations, "
-      out += "\(problem.mapEvaluations) map evaluations.\n"
-      out += wrapped(problem.explanation, indent: "  ")
-      var table = TextTable(
-        headers: ["iteration", "‖F(H)−H‖", "relative"] + (showRho ? ["ρ(∂F/∂H)"] : []))
-      for i in TextTable.logThinnedIndices(count: problem.trace.count) {
-        let entry = problem.trace[i]
-        table.append(
-          [
-            "\(entry.iteration)", formatScientific(entry.absoluteResidual),
-            formatScientific(entry.relativeResidual),
-          ]
-            + (showRho
-              ? [formatRadius(entry.spectralRadius, reliable: entry.spectralRadiusReliable)] : []))
-      }
-      out += table.render()
+      out +=
+        "\n"
+        + section(problem, heading: "RoI \(problem.index)", residual: "‖F(H)−H‖", showRho: showRho)
     }
     if problems.contains(where: { $0.trace.contains { $0.spectralRadiusReliable == false } }) {
       out +=
         "\n? marks a spectral radius whose method did not converge (see the JSON for details).\n"
     }
     return out
+  }
+
+  /// One solve: `heading: status after k iterations, m map evaluations.`, the explanation,
+  /// then the (thinned) trace with `residual` as the absolute residual's column header.
+  static func section(
+    _ problem: Reports.Solve, heading: String, residual: String, showRho: Bool = false
+  ) -> String {
+    var out = "\(heading): \(problem.status) after \(problem.iterations) iterations, "
+    out += "\(problem.mapEvaluations) map evaluations.\n"
+    out += wrapped(problem.explanation, indent: "  ")
+    var table = TextTable(
+      headers: ["iteration", residual, "relative"] + (showRho ? ["ρ(∂F/∂H)"] : []))
+    for i in TextTable.logThinnedIndices(count: problem.trace.count) {
+      let entry = problem.trace[i]
+      table.append(
+        [
+          "\(entry.iteration)", formatScientific(entry.absoluteResidual),
+          formatScientific(entry.relativeResidual),
+        ]
+          + (showRho
+            ? [formatRadius(entry.spectralRadius, reliable: entry.spectralRadiusReliable)] : []))
+    }
+    return out + table.render()
   }
 
   static let csvHeader =

@@ -126,6 +126,17 @@ struct LoadedProblem<Scalar: DEQScalar> {
     return state
   }
 
+  /// Reads a cotangent ∂L/∂H* of the injection's shape.
+  func readCotangent(_ path: String) throws(CommandLineError) -> Tensor<Scalar> {
+    let cotangent = try Self.readTensor(path, what: "the cotangent ∂L/∂H*")
+    guard cotangent.shape == injection.shape else {
+      throw .input(
+        path: path,
+        reason: "the cotangent has shape \(cotangent.shape) but X (and H*) has \(injection.shape)")
+    }
+    return cotangent
+  }
+
   /// Evaluates F(H; X) for all RoIs.
   func apply(_ state: Tensor<Scalar>) -> Tensor<Scalar> {
     block(state, injection: injection)
