@@ -11,6 +11,8 @@ enum BackwardSolverOption: String, CaseIterable, ExpressibleByArgument {
   case broyden
   case anderson
   case picard
+  case gmres
+  case bicgstab
 
   /// The algorithm, with its library defaults (Broyden: memory 30, restart; Anderson:
   /// memory 5), as a concrete ``AlgorithmKind`` so that the adjoint solve specialises.
@@ -19,6 +21,8 @@ enum BackwardSolverOption: String, CaseIterable, ExpressibleByArgument {
     case .broyden: .broyden(Broyden())
     case .anderson: .anderson(Anderson())
     case .picard: .picard(Picard())
+    case .gmres: .gmres(GMRES())
+    case .bicgstab: .bicgstab(BiCGStab())
     }
   }
 

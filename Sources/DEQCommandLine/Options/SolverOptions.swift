@@ -6,6 +6,7 @@ enum SolverOption: String, CaseIterable, ExpressibleByArgument {
   case broyden
   case anderson
   case picard
+  case newtonKrylov = "newton-krylov"
 }
 
 /// Broyden's memory policy, as spelled on the command line.
@@ -27,13 +28,19 @@ enum ToleranceKindOption: String, CaseIterable, ExpressibleByArgument {
 /// The equilibrium solver and its stopping rule, shared by `solve` and `gradient` (the
 /// forward pass), so that both spell and interpret the flags the same way.
 struct SolverOptions: ParsableArguments {
-  @Option(help: "broyden (limited-memory good Broyden), anderson or picard.")
+  @Option(
+    help:
+      "broyden (limited-memory good Broyden), anderson, picard, or newton-krylov (GMRES on the Newton equation with exact JVPs; an iteration is one Newton step)."
+  )
   var solver: SolverOption = .broyden
 
   @Option(help: "Iteration cap (the IFR head uses 15).")
   var maxIterations: Int = 15
 
-  @Option(help: "History size of Broyden/Anderson (default: Broyden 30, Anderson 5).")
+  @Option(
+    help:
+      "History size of Broyden/Anderson, or newton-krylov's GMRES restart (default: Broyden 30, Anderson 5, newton-krylov 30)."
+  )
   var memory: Int?
 
   @Option(help: "Broyden's history when full: cyclic (overwrite the oldest pair) or restart.")
@@ -63,6 +70,7 @@ struct SolverOptions: ParsableArguments {
       .broyden(Broyden(memory: memory ?? Broyden().memory, memoryPolicy: memoryPolicy.policy))
     case .anderson: .anderson(memory.map { Anderson(memory: $0) } ?? Anderson())
     case .picard: .picard(Picard())
+    case .newtonKrylov: .newtonKrylov(NewtonKrylov(restart: memory ?? NewtonKrylov().restart))
     }
   }
 

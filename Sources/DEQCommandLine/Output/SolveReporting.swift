@@ -37,13 +37,16 @@ enum SolveReporting {
     return out
   }
 
-  /// One solve: `heading: status after k iterations, m map evaluations.`, the explanation,
+  /// One solve: `heading: status after k iterations, m map evaluations[, p Jacobian
+  /// products].`, the explanation,
   /// then the (thinned) trace with `residual` as the absolute residual's column header.
   static func section(
     _ problem: Reports.Solve, heading: String, residual: String, showRho: Bool = false
   ) -> String {
     var out = "\(heading): \(problem.status) after \(problem.iterations) iterations, "
-    out += "\(problem.mapEvaluations) map evaluations.\n"
+    out += "\(problem.mapEvaluations) map evaluations"
+    let products = problem.jacobianProducts ?? 0
+    out += products > 0 ? ", \(products) Jacobian products.\n" : ".\n"
     out += wrapped(problem.explanation, indent: "  ")
     var table = TextTable(
       headers: ["iteration", residual, "relative"] + (showRho ? ["ρ(∂F/∂H)"] : []))

@@ -143,23 +143,11 @@ struct LoadedProblem<Scalar: DEQScalar> {
   }
 
   /// The fixed-point problem of one RoI, from `start` (`[C, H, W]`), evaluated through
-  /// its own workspace without allocating.
+  /// its own workspace without allocating, with the exact JVP (for Newton–Krylov).
   func fixedPointProblem(roi: Int, start: Tensor<Scalar>? = nil) -> FixedPointProblem<
     Tensor<Scalar>
   > {
-    let workspace = block.makeWorkspace(height: injection.shape[2], width: injection.shape[3])
-    let x = injection(roi: roi)
-    return FixedPointProblem(
-      start: start ?? Tensor(zeros: roiShape),
-      inPlaceMap: { z, out in
-        z.withUnsafeBufferPointer { h in
-          x.withUnsafeBufferPointer { xs in
-            out.withUnsafeMutableBufferPointer { y in
-              workspace.evaluate(state: h, injection: xs, into: y)
-            }
-          }
-        }
-      })
+    block.fixedPointProblem(injection: injection(roi: roi), start: start)
   }
 
   /// The default tolerance of a tight equilibrium solve: 1e-11 in double, 1e-5 in float

@@ -6,8 +6,9 @@
 //
 // inexactly by restarted GMRES, to ‖(I − J)d − g‖ ≤ η_k ‖g‖ with the Eisenstat–Walker
 // forcing term (choice 2, with Kelley's safeguards), then takes z_{k+1} = z_k + λ d with a
-// backtracking line search on ‖g‖ (sufficient decrease ‖g(z + λd)‖ ≤ (1 − 10⁻⁴ λ)‖g(z)‖,
-// λ from a safeguarded quadratic model, at most `maxBacktracks` reductions).
+// backtracking line search on ‖g‖ (sufficient decrease ‖g(z + λd)‖ ≤ (1 − 10⁻⁴ λ)·R, with
+// R the largest ‖g‖ of the last few iterates (non-monotone, Grippo, Lampariello & Lucidi
+// 1986), λ from a safeguarded quadratic model, at most `maxBacktracks` reductions).
 //
 // Products J v are exact when the problem has a Jacobian–vector product
 // (`FixedPointProblem.jacobianVectorProduct`), else forward differences of the map,
@@ -43,12 +44,18 @@ public struct NewtonKrylov: FixedPointAlgorithm, Equatable, Hashable, Codable {
   /// The most step-length reductions of the line search per outer step (default 10; 0 takes
   /// full Newton steps).
   public var maxBacktracks: Int
+  /// The line search's reference is the largest residual of the last this many accepted
+  /// iterates (a non-monotone search, Grippo, Lampariello & Lucidi 1986; default 5; 1 is
+  /// the classical monotone test). Far from the solution, where `‖g‖` has local minima that
+  /// are not roots, a monotone search stalls in them.
+  public var lineSearchWindow: Int
 
-  /// Creates Newton–Krylov with Kelley's defaults.
+  /// Creates Newton–Krylov with Kelley's defaults and a non-monotone line search.
   public init(
     restart: Int = 30, maxInnerProducts: Int = 60, maximumForcing: Double = 0.9,
-    forcingGamma: Double = 0.9, maxBacktracks: Int = 10
+    forcingGamma: Double = 0.9, maxBacktracks: Int = 10, lineSearchWindow: Int = 5
   ) {
+    self.lineSearchWindow = lineSearchWindow
     self.restart = restart
     self.maxInnerProducts = maxInnerProducts
     self.maximumForcing = maximumForcing
@@ -78,6 +85,10 @@ public struct NewtonKrylov: FixedPointAlgorithm, Equatable, Hashable, Codable {
     }
     guard maxBacktracks >= 0 else {
       throw ConfigurationError("NewtonKrylov maxBacktracks must be ≥ 0, got \(maxBacktracks)")
+    }
+    guard lineSearchWindow >= 1 else {
+      throw ConfigurationError(
+        "NewtonKrylov lineSearchWindow must be at least 1, got \(lineSearchWindow)")
     }
   }
 
@@ -110,6 +121,8 @@ final class _NewtonKrylovStepper<V: VectorSpace>: FixedPointStepper {
   @usableFromInline var pendingRecord: InnerSolveRecord?
   @usableFromInline var innerSolve: InnerSolveRecord?
   @usableFromInline var restarts = 0
+  /// The residual norms of the last `lineSearchWindow` accepted iterates, newest last.
+  @usableFromInline var recentResiduals: [Double] = []
 
   @inlinable
   init(_ parameters: NewtonKrylov, start: V, context: StepperContext<V>) {
@@ -136,13 +149,15 @@ final class _NewtonKrylovStepper<V: VectorSpace>: FixedPointStepper {
       fz = mapValue
       g = residual
       residualNorm = Double(residual.norm())
+      recentResiduals = [residualNorm]
       return .iterate(
         residual: V.Scalar(residualNorm), mapNorm: mapValue.norm(), stepNorm: 0,
         isFinite: residual.isFinite)
     }
     residual.subtract(trial)
     let norm = Double(residual.norm())
-    let decrease = (1 - 1e-4 * stepLength) * residualNorm
+    let reference = recentResiduals.max() ?? residualNorm
+    let decrease = (1 - 1e-4 * stepLength) * reference
     if !(norm <= decrease) && backtracks < parameters.maxBacktracks {
       // Backtrack: minimise the quadratic model of φ(λ) = ‖g(z + λd)‖² through φ(0),
       // φ′(0) = −2φ(0) (exact Newton direction) and φ(λ), within [0.1λ, 0.5λ].
@@ -167,6 +182,8 @@ final class _NewtonKrylovStepper<V: VectorSpace>: FixedPointStepper {
     g = residual
     previousResidualNorm = residualNorm
     residualNorm = norm
+    recentResiduals.append(norm)
+    if recentResiduals.count > parameters.lineSearchWindow { recentResiduals.removeFirst() }
     if var record = pendingRecord {
       record.backtracks = backtracks
       record.stepLength = stepLength

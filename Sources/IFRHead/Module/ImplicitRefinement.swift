@@ -119,16 +119,7 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
     var equilibrium = Tensor<Scalar>(zeros: injection.shape)
     var solutions: [FixedPointSolution<Tensor<Scalar>>] = []
     for roi in 0..<n {
-      let x = injection.sample(roi)
-      let problem = FixedPointProblem(start: Tensor<Scalar>(zeros: x.shape)) { h, out in
-        h.withUnsafeBufferPointer { hp in
-          x.withUnsafeBufferPointer { xp in
-            out.withUnsafeMutableBufferPointer { op in
-              workspace.evaluate(state: hp, injection: xp, into: op)
-            }
-          }
-        }
-      }
+      let problem = block.fixedPointProblem(injection: injection.sample(roi), workspace: workspace)
       let solution = solve(problem, using: forwardSolver, stopping: forwardStopping)
       equilibrium.setSample(roi, to: solution.fixedPoint)
       solutions.append(solution)
