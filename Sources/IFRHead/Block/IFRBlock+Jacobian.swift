@@ -2,8 +2,6 @@
 // the block's JVP and VJP: what the Section 3.5 analysis (spectral radius along a solve)
 // needs.
 
-import DEQSolvers
-
 extension IFRBlock {
   /// The Jacobian `∂F/∂H` of one RoI at `(H, X)`, as an operator with exact JVP and VJP
   /// products.
