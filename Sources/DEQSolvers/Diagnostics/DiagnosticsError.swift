@@ -25,6 +25,9 @@ public enum DiagnosticsError: Error, Hashable, Sendable, Codable, CustomStringCo
   case invalidParameter(name: String, reason: String)
   /// A LAPACK routine failed on the assembled Jacobian or the Hessenberg matrix.
   case linearAlgebra(LinearAlgebraError)
+  /// A `FlattenableVectorSpace` state's `flattened()` returned `flattened` scalars where its
+  /// `scalarCount` is `scalarCount` (a bug in the conformance).
+  case flatteningMismatch(scalarCount: Int, flattened: Int)
   /// The closure that builds the Jacobian operator for a diagnostics hook threw an error of
   /// another type; `reason` is its description (the error itself is not kept, so that
   /// trace records stay `Codable` and `Sendable`).
@@ -50,6 +53,9 @@ public enum DiagnosticsError: Error, Hashable, Sendable, Codable, CustomStringCo
       "invalid \(name): \(reason)"
     case .linearAlgebra(let error):
       "linear algebra failed: \(error)"
+    case .flatteningMismatch(let scalarCount, let flattened):
+      "flattened() returned \(flattened) scalars for a state of \(scalarCount); a "
+        + "FlattenableVectorSpace conformance must return exactly scalarCount"
     case .jacobianUnavailable(let reason):
       "the Jacobian operator could not be built: \(reason)"
     }

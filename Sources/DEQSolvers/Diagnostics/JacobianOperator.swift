@@ -22,6 +22,12 @@ import DEQCore
 /// The closures must be pure: diagnostics may call them in any order and count on the same
 /// answer for the same input. A product that returns NaN or an infinity makes the analysis
 /// throw ``DiagnosticsError/nonFiniteProduct(product:)``.
+///
+/// The point must be a `ContiguousVectorSpace` (`[Float]`, `[Double]`, `Tensor`): the
+/// analyses write basis vectors and start vectors into its buffer. A state made of several
+/// arrays conforms to `FlattenableVectorSpace` instead and gets an operator over its
+/// flattening from ``init(flattening:jvp:vjp:)`` or
+/// ``finiteDifference(of:flattening:scheme:step:)``.
 public struct JacobianOperator<Vector: ContiguousVectorSpace>: Sendable {
   /// The scalar type of the vectors.
   public typealias Scalar = Vector.Scalar

@@ -1,6 +1,6 @@
 import DEQCore
 
-extension StepDiagnostics where V: ContiguousVectorSpace {
+extension StepDiagnostics {
   /// A hook that records the spectral radius of `∂f/∂z` at the scheduled iterates, from
   /// Jacobian operators built at each iterate.
   ///
@@ -10,6 +10,9 @@ extension StepDiagnostics where V: ContiguousVectorSpace {
   /// }
   /// let solution = solve(problem, using: Broyden(), diagnostics: hook)
   /// ```
+  /// The iterate need not be contiguous: for a `FlattenableVectorSpace` state, return
+  /// `try JacobianOperator(flattening: z, jvp: …)`, an operator over `[Scalar]`.
+  ///
   /// A diagnostic that throws (a ``DiagnosticsError`` such as a NaN product, or an error of
   /// `jacobian`) is recorded, not lost: the record's value is NaN, `isReliable` is `false`,
   /// its method is the one attempted and its ``SpectralRadiusRecord/failure`` is the error
@@ -22,10 +25,10 @@ extension StepDiagnostics where V: ContiguousVectorSpace {
   /// - Returns: the hook to pass to `solve(_:using:stopping:diagnostics:observer:)`.
   /// - Complexity: that of `method` at each scheduled step; not counted in the trace's map
   ///   evaluations.
-  public static func spectralRadius(
+  public static func spectralRadius<Operand: ContiguousVectorSpace>(
     schedule: Schedule,
     method: SpectralRadiusMethod = .automatic(),
-    jacobian: @escaping (V) throws -> JacobianOperator<V>
+    jacobian: @escaping (V) throws -> JacobianOperator<Operand>
   ) -> StepDiagnostics<V> {
     StepDiagnostics(schedule: schedule) { z, _ in
       do {
@@ -39,7 +42,9 @@ extension StepDiagnostics where V: ContiguousVectorSpace {
       }
     }
   }
+}
 
+extension StepDiagnostics where V: ContiguousVectorSpace {
   /// A hook that records the spectral radius of `∂f/∂z` at the scheduled iterates, with
   /// Jacobian–vector products by finite differences of `map` (the problem's map, as a
   /// `@Sendable` closure).
