@@ -25,7 +25,7 @@ struct DiagnosticsSolverHookTests {
     let records = solution.trace.compactMap(\.spectralRadius)
     try #require(!records.isEmpty)
     for record in records {
-      #expect(record.method == "dense-geev")
+      #expect(record.method == .dense && record.failure == nil)
       #expect(record.isReliable)
       #expect(abs(record.value - a.spectralRadius) <= 1e-10)
     }
@@ -43,7 +43,7 @@ struct DiagnosticsSolverHookTests {
     let records = solution.trace.compactMap(\.spectralRadius)
     try #require(records.count == 2)
     for record in records {
-      #expect(record.method == "arnoldi")
+      #expect(record.method == .arnoldi && record.failure == nil)
       #expect(record.isReliable)
       #expect(abs(record.value - a.spectralRadius) <= 1e-7)
     }
@@ -57,7 +57,8 @@ struct DiagnosticsSolverHookTests {
     ) { z in try JacobianOperator(at: z, jvp: { a.apply($0) }) }
     let first = solve(Self.problem(), using: Picard(), diagnostics: power)
     let record = try #require(first.trace.compactMap(\.spectralRadius).first)
-    #expect(record.method == "power" && !record.isReliable && record.value.isNaN)
+    #expect(record.method == .powerIteration && !record.isReliable && record.value.isNaN)
+    #expect(record.failure == nil)  // untrustworthy, not failed: the pair is a result
 
     let failing = StepDiagnostics<[Double]>.spectralRadius(schedule: .iterations([1])) { z in
       try JacobianOperator(at: z, jvp: { $0.map { _ in .nan } })
@@ -65,6 +66,19 @@ struct DiagnosticsSolverHookTests {
     let second = solve(Self.problem(), using: Picard(), diagnostics: failing)
     let failed = try #require(second.trace.compactMap(\.spectralRadius).first)
     #expect(!failed.isReliable && failed.value.isNaN)
-    #expect(failed.method.hasPrefix("dense-geev failed"))
+    #expect(failed.method == .dense)
+    // Product 1 is the first column of the dense assembly.
+    #expect(failed.failure == .nonFiniteProduct(product: 1))
+
+    struct Unavailable: Error, CustomStringConvertible {
+      var description: String { "no weights loaded" }
+    }
+    let throwing = StepDiagnostics<[Double]>.spectralRadius(
+      schedule: .iterations([0]), method: .arnoldi()
+    ) { (_: [Double]) throws -> JacobianOperator<[Double]> in throw Unavailable() }
+    let third = solve(Self.problem(), using: Picard(), diagnostics: throwing)
+    let unavailable = try #require(third.trace.first?.spectralRadius)
+    #expect(unavailable.method == .arnoldi && !unavailable.isReliable && unavailable.value.isNaN)
+    #expect(unavailable.failure == .jacobianUnavailable(reason: "no weights loaded"))
   }
 }

@@ -67,16 +67,16 @@ struct NonlinearTests {
     let hook = StepDiagnostics<[Double]>(schedule: .every(3)) { z, k in
       calls.append(k)
       return SpectralRadiusRecord(
-        value: Double(z.count), method: "test", errorEstimate: 0.5, isReliable: k > 0)
+        value: Double(z.count), method: .custom("test"), errorEstimate: 0.5, isReliable: k > 0)
     }
     let solution = solve(
       tanh.problem(), using: Broyden(), stopping: exactly(7), diagnostics: hook)
     #expect(calls == [0, 3, 6])
     #expect(solution.trace.compactMap(\.spectralRadius).count == 3)
-    #expect(solution.trace[3].spectralRadius?.method == "test")
+    #expect(solution.trace[3].spectralRadius?.method == .custom("test"))
     #expect(solution.trace[4].spectralRadius == nil)
     let set = StepDiagnostics<[Double]>(schedule: .iterations([1, 5])) { _, _ in
-      SpectralRadiusRecord(value: 0.5, method: "set")
+      SpectralRadiusRecord(value: 0.5, method: .custom("set"))
     }
     let second = solve(tanh.problem(), using: Picard(), stopping: exactly(7), diagnostics: set)
     #expect(second.trace.indices.filter { second.trace[$0].spectralRadius != nil } == [1, 5])

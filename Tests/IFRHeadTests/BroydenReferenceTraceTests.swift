@@ -1,4 +1,3 @@
-import DEQSolvers
 import Foundation
 import IFRHead
 import Testing

@@ -1,4 +1,3 @@
-import DEQCore
 import IFRHead
 import Testing
 import _DEQTestSupport

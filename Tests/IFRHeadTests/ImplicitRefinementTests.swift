@@ -1,5 +1,3 @@
-import DEQCore
-import DEQSolvers
 import IFRHead
 import Testing
 import _DEQTestSupport

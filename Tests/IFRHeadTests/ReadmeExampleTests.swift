@@ -1,12 +1,95 @@
-import DEQSolvers
 import Foundation
 import IFRHead
 import Testing
 import _DEQTestSupport
 
 /// The code samples of README.md, compiled and checked, so that the README cannot rot.
+///
+/// The two samples are run below as copies (with the reference export's paths for the IFR
+/// one); the first two tests read README.md itself, so that the copies cannot drift from it
+/// and a sample cannot use a module it does not import.
 @Suite("README samples")
 struct ReadmeExampleTests {
+  /// The bodies of the README's ```` ```swift ```` blocks, in order.
+  static func readmeSamples() throws -> [String] {
+    let url = ReferenceData.packageRoot.appendingPathComponent("README.md")
+    let text = try String(contentsOf: url, encoding: .utf8)
+    var samples: [String] = []
+    var current: [Substring]? = nil
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      if current == nil, line.hasPrefix("```swift") {
+        current = []
+      } else if let lines = current, line.hasPrefix("```") {
+        samples.append(lines.joined(separator: "\n"))
+        current = nil
+      } else {
+        current?.append(line)
+      }
+    }
+    return samples
+  }
+
+  /// The modules a sample imports (`import X`, trailing comments ignored).
+  static func imports(of sample: String) -> Set<String> {
+    Set(
+      sample.split(separator: "\n").compactMap { line -> String? in
+        let words = line.split(separator: " ")
+        return words.count >= 2 && words[0] == "import" ? String(words[1]) : nil
+      })
+  }
+
+  @Test("each README sample imports the modules of the names it uses")
+  func samplesImportWhatTheyUse() throws {
+    let samples = try Self.readmeSamples()
+    try #require(samples.count == 2, "README.md should hold the solver and the IFR sample")
+    // Which import makes a name visible; IFRHead re-exports DEQSolvers, which re-exports
+    // DEQCore, so a later module in a list also provides the earlier ones' names.
+    let providers: [(names: [String], modules: Set<String>)] = [
+      (["URL(", "Data(", "FileManager", "ProcessInfo"], ["Foundation"]),
+      (["IFRBlock", "ImplicitRefinement", "ExplicitRefinement"], ["IFRHead"]),
+      (
+        ["FixedPointProblem", "solve(", "Broyden(", "Anderson(", "JacobianOperator"],
+        ["DEQSolvers", "IFRHead"]
+      ),
+      (["Tensor<", "NPY.", "SeededGenerator"], ["DEQCore", "DEQSolvers", "IFRHead"]),
+    ]
+    for (index, sample) in samples.enumerated() {
+      let imported = Self.imports(of: sample)
+      for (names, modules) in providers {
+        for name in names where sample.contains(name) {
+          #expect(
+            !imported.isDisjoint(with: modules),
+            "README sample \(index + 1) uses \(name) but imports only \(imported.sorted())")
+        }
+      }
+    }
+  }
+
+  @Test("the statements run below are the README's, character for character")
+  func samplesMatchReadme() throws {
+    let samples = try Self.readmeSamples()
+    try #require(samples.count == 2)
+    let solver = [
+      "let problem = FixedPointProblem(start: [Double](repeating: 0, count: n)) { z in f(z) }",
+      "let solution = solve(problem, using: Broyden(), stopping: StoppingCriteria(maxIterations: 50))",
+      "let anderson = solve(problem, using: Anderson(memory: 5), stopping: .init(maxIterations: 50))",
+      "let rho = try jacobian.spectralRadius()",
+    ]
+    let ifr = [
+      "import Foundation", "import IFRHead",
+      "let refinement = ImplicitRefinement(block: block)",
+      "let forward = refinement.forward(x)",
+      "let x: Tensor<Double> = try NPY.read(contentsOf: URL(fileURLWithPath: \"x.npy\"))",
+      "let block = try IFRBlock<Double>(contentsOf: URL(fileURLWithPath: \"block.safetensors\"))",
+    ]
+    for statement in solver {
+      #expect(samples[0].contains(statement), "README's solver sample lacks: \(statement)")
+    }
+    for statement in ifr {
+      #expect(samples[1].contains(statement), "README's IFR sample lacks: \(statement)")
+    }
+  }
+
   @Test("The solver sample: Broyden and Anderson agree, ρ(∂f/∂z) matches LAPACK's")
   func solverSample() throws {
     let n = 20

@@ -1,4 +1,3 @@
-import DEQCore
 import Foundation
 import IFRHead
 import Testing

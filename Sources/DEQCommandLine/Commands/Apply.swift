@@ -1,5 +1,4 @@
 import ArgumentParser
-import DEQCore
 import Foundation
 import IFRHead
 

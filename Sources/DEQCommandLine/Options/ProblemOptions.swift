@@ -1,5 +1,4 @@
 import ArgumentParser
-import DEQCore
 import IFRHead
 
 /// The form of the block, as spelled on the command line.

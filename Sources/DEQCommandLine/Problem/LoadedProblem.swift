@@ -1,5 +1,3 @@
-import DEQCore
-import DEQSolvers
 import Foundation
 import IFRHead
 

@@ -2,7 +2,7 @@
 ///
 /// LAPACK reports failure through its `info` output; this library turns each such
 /// report into a case here and never traps on it.
-public enum LinearAlgebraError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum LinearAlgebraError: Error, Hashable, Sendable, Codable, CustomStringConvertible {
   /// An operand's shape does not fit the operation.
   case dimensionMismatch(expected: [Int], actual: [Int])
   /// The operation needs a square matrix.

@@ -2,7 +2,8 @@
 ///
 /// Conforming gives every ``VectorSpace`` requirement a BLAS implementation, and lets
 /// solvers keep their history as one matrix and hand it to BLAS (one `gemv` instead of
-/// `m` inner products). A conformer provides ``zeroed()`` and the two buffer accessors.
+/// `m` inner products). A conformer provides ``VectorSpace/zeroed()`` and the two buffer
+/// accessors.
 ///
 /// The buffer's element order is the type's own; two values of the same shape must use
 /// the same order, so that elementwise operations on buffers are meaningful.

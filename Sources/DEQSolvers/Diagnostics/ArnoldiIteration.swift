@@ -205,8 +205,10 @@ public struct ArnoldiIteration: Sendable, Hashable {
   }
 
   /// Krylov–Schur restart (Stewart 2001): the real Schur form `H_m = Z·T·Zᵀ` (LAPACK
-  /// `gees`), reordered (`trsen`) so the `p ≈ ⌈k/2⌉` Ritz values of largest modulus lead
-  /// `T` (a complex conjugate pair moves whole), then truncated to those `p`:
+  /// `gees`), reordered (`trsen`) so the `p` Ritz values of largest modulus lead `T`, then
+  /// truncated to those `p`. The target is `⌈2k/3⌉` (`(2k + 2) / 3` in integers, at least 1
+  /// and at most `m − 1`); a complex conjugate pair moves whole, so `p` is one more when the
+  /// last value taken is a pair, and one less when that pair would pass `m − 1`:
   /// ```
   /// J·(V·Z₁) = (V·Z₁)·T₁₁ + v_{m+1}·(bᵀ·Z₁),     bᵀ = the last row of H (row m)
   /// ```

@@ -5,7 +5,7 @@ import DEQCore
 /// Diagnostics never trap on bad input and never return a silently wrong number: they
 /// either throw one of these errors or return a result whose `isTrustworthy` flag is
 /// `false` together with a sentence saying why.
-public enum DiagnosticsError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum DiagnosticsError: Error, Hashable, Sendable, Codable, CustomStringConvertible {
   /// The problem has no unknowns (`n = 0`); it has no Jacobian to analyse.
   case emptyProblem
   /// The operator was given neither a Jacobian–vector nor a vector–Jacobian product.
@@ -25,6 +25,13 @@ public enum DiagnosticsError: Error, Equatable, Sendable, CustomStringConvertibl
   case invalidParameter(name: String, reason: String)
   /// A LAPACK routine failed on the assembled Jacobian or the Hessenberg matrix.
   case linearAlgebra(LinearAlgebraError)
+  /// A `FlattenableVectorSpace` state's `flattened()` returned `flattened` scalars where its
+  /// `scalarCount` is `scalarCount` (a bug in the conformance).
+  case flatteningMismatch(scalarCount: Int, flattened: Int)
+  /// The closure that builds the Jacobian operator for a diagnostics hook threw an error of
+  /// another type; `reason` is its description (the error itself is not kept, so that
+  /// trace records stay `Codable` and `Sendable`).
+  case jacobianUnavailable(reason: String)
 
   public var description: String {
     switch self {
@@ -46,6 +53,11 @@ public enum DiagnosticsError: Error, Equatable, Sendable, CustomStringConvertibl
       "invalid \(name): \(reason)"
     case .linearAlgebra(let error):
       "linear algebra failed: \(error)"
+    case .flatteningMismatch(let scalarCount, let flattened):
+      "flattened() returned \(flattened) scalars for a state of \(scalarCount); a "
+        + "FlattenableVectorSpace conformance must return exactly scalarCount"
+    case .jacobianUnavailable(let reason):
+      "the Jacobian operator could not be built: \(reason)"
     }
   }
 }

@@ -15,8 +15,10 @@ extension JacobianOperator {
   ///
   /// - Parameters:
   ///   - points: the batched point, shape `[N, …]` with `N ≥ 1`.
-  ///   - jvp: the batched JVP at `points` (input and output of shape `[N, …]`).
-  ///   - vjp: the batched VJP at `points`.
+  ///   - jvp: the batched JVP at `points` (input and output of shape `[N, …]`). `@Sendable`,
+  ///     as in ``init(at:jvp:vjp:)``: the `N` operators share it and may run their products
+  ///     concurrently.
+  ///   - vjp: the batched VJP at `points`, `@Sendable` likewise.
   /// - Returns: `N` operators on tensors of shape `points.shape.dropFirst()`.
   /// - Throws: ``DiagnosticsError/noProducts``, ``DiagnosticsError/nonFinitePoint``,
   ///   ``DiagnosticsError/emptyProblem`` for a rank-0 or empty batch.

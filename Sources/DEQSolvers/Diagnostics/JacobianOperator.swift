@@ -22,6 +22,29 @@ import DEQCore
 /// The closures must be pure: diagnostics may call them in any order and count on the same
 /// answer for the same input. A product that returns NaN or an infinity makes the analysis
 /// throw ``DiagnosticsError/nonFiniteProduct(product:)``.
+///
+/// The point must be a `ContiguousVectorSpace` (`[Float]`, `[Double]`, `Tensor`): the
+/// analyses write basis vectors and start vectors into its buffer. A state made of several
+/// arrays conforms to `FlattenableVectorSpace` instead and gets an operator over its
+/// flattening from ``init(flattening:jvp:vjp:)`` or
+/// ``finiteDifference(of:flattening:scheme:step:)``.
+///
+/// ## Why the closures are `@Sendable`
+///
+/// A `JacobianOperator` is `Sendable`, and so is everything that holds one: an operator may
+/// be handed to another task (one operator per RoI analysed in a task group, the batch
+/// operators of ``batch(at:jvp:vjp:)`` spread over cores), kept in a `Sendable` value, or
+/// captured by a `@Sendable` closure, and its products may then run on several threads at
+/// once. (The analyses in this module call the products one at a time, on the calling
+/// thread; the requirement is for what callers and future parallel analyses may do with an
+/// operator.) The stored JVP/VJP closures travel with it, so Swift 6 requires them to be
+/// `@Sendable`: they may capture only `Sendable` values (`let` copies of weights, arrays,
+/// tensors, `Sendable` structs), never a mutable variable or a non-`Sendable` class instance.
+/// In practice: compute what the products need (activations, masks, weights) before building
+/// the operator, capture those as constants, and write the products as functions of their
+/// argument only. A closure that must update shared state (a product counter, a cache) keeps
+/// it behind a `Mutex` from the standard library's `Synchronization` module. A local function
+/// is made sendable with `@Sendable func jvp(_ v: [Double]) -> [Double] { … }`.
 public struct JacobianOperator<Vector: ContiguousVectorSpace>: Sendable {
   /// The scalar type of the vectors.
   public typealias Scalar = Vector.Scalar
@@ -48,8 +71,11 @@ public struct JacobianOperator<Vector: ContiguousVectorSpace>: Sendable {
   ///
   /// - Parameters:
   ///   - point: the point `z` (its shape and size define the space).
-  ///   - jvp: `v ↦ J·v`, the Jacobian–vector product at `z`.
-  ///   - vjp: `u ↦ Jᵀ·u`, the vector–Jacobian product `uᵀ·J` at `z`, returned as a vector.
+  ///   - jvp: `v ↦ J·v`, the Jacobian–vector product at `z`. `@Sendable` because the operator
+  ///     is `Sendable` and its products may run concurrently (see “Why the
+  ///     closures are `@Sendable`” on ``JacobianOperator``): capture constants only.
+  ///   - vjp: `u ↦ Jᵀ·u`, the vector–Jacobian product `uᵀ·J` at `z`, returned as a vector;
+  ///     `@Sendable` for the same reason.
   /// - Throws: ``DiagnosticsError/noProducts`` when both closures are `nil`,
   ///   ``DiagnosticsError/nonFinitePoint`` for a point holding NaN or infinity.
   public init(
@@ -88,7 +114,9 @@ public struct JacobianOperator<Vector: ContiguousVectorSpace>: Sendable {
   /// Only JVPs are available (a VJP by differences would cost `n` evaluations).
   ///
   /// - Parameters:
-  ///   - map: the map `f`; it must return a vector of the point's shape.
+  ///   - map: the map `f`; it must return a vector of the point's shape. `@Sendable`
+  ///     because every product calls it and products may run concurrently (see “Why the
+  ///     closures are `@Sendable`” on ``JacobianOperator``).
   ///   - point: the point `z`.
   ///   - scheme: forward (one evaluation per product) or central (two).
   ///   - step: the step `h` along unit directions; `nil` chooses the formula above.

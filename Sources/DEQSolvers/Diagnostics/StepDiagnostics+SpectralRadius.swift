@@ -1,6 +1,6 @@
 import DEQCore
 
-extension StepDiagnostics where V: ContiguousVectorSpace {
+extension StepDiagnostics {
   /// A hook that records the spectral radius of `∂f/∂z` at the scheduled iterates, from
   /// Jacobian operators built at each iterate.
   ///
@@ -10,9 +10,13 @@ extension StepDiagnostics where V: ContiguousVectorSpace {
   /// }
   /// let solution = solve(problem, using: Broyden(), diagnostics: hook)
   /// ```
+  /// The iterate need not be contiguous: for a `FlattenableVectorSpace` state, return
+  /// `try JacobianOperator(flattening: z, jvp: …)`, an operator over `[Scalar]`.
+  ///
   /// A diagnostic that throws (a ``DiagnosticsError`` such as a NaN product, or an error of
-  /// `jacobian`) is recorded, not lost: the record's value
-  /// is NaN, its method names the error, and `isReliable` is `false`.
+  /// `jacobian`) is recorded, not lost: the record's value is NaN, `isReliable` is `false`,
+  /// its method is the one attempted and its ``SpectralRadiusRecord/failure`` is the error
+  /// (``DiagnosticsError/jacobianUnavailable(reason:)`` for an error of another type).
   ///
   /// - Parameters:
   ///   - schedule: which iterations to measure.
@@ -21,23 +25,26 @@ extension StepDiagnostics where V: ContiguousVectorSpace {
   /// - Returns: the hook to pass to `solve(_:using:stopping:diagnostics:observer:)`.
   /// - Complexity: that of `method` at each scheduled step; not counted in the trace's map
   ///   evaluations.
-  public static func spectralRadius(
+  public static func spectralRadius<Operand: ContiguousVectorSpace>(
     schedule: Schedule,
     method: SpectralRadiusMethod = .automatic(),
-    jacobian: @escaping (V) throws -> JacobianOperator<V>
+    jacobian: @escaping (V) throws -> JacobianOperator<Operand>
   ) -> StepDiagnostics<V> {
     StepDiagnostics(schedule: schedule) { z, _ in
       do {
         let estimate = try jacobian(z).spectralRadius(using: method)
         return SpectralRadiusRecord(estimate)
       } catch {
-        let name = method.resolved(forDimension: z.scalarCount).recordName
-        return SpectralRadiusRecord(
-          value: .nan, method: "\(name) failed: \(error)", errorEstimate: nil, isReliable: false)
+        let attempted = method.resolved(forDimension: z.scalarCount).recordMethod
+        let failure =
+          (error as? DiagnosticsError) ?? .jacobianUnavailable(reason: String(describing: error))
+        return SpectralRadiusRecord(method: attempted, failure: failure)
       }
     }
   }
+}
 
+extension StepDiagnostics where V: ContiguousVectorSpace {
   /// A hook that records the spectral radius of `∂f/∂z` at the scheduled iterates, with
   /// Jacobian–vector products by finite differences of `map` (the problem's map, as a
   /// `@Sendable` closure).
@@ -63,35 +70,26 @@ extension StepDiagnostics where V: ContiguousVectorSpace {
 
 extension SpectralRadiusRecord {
   /// A trace record from a spectral-radius estimate: its value (NaN when the method had
-  /// none), method name (`"dense-geev"`, `"arnoldi"`, `"power"`), error estimate and trust flag.
+  /// none), method (``Method/dense``, ``Method/arnoldi``, ``Method/powerIteration``), error
+  /// estimate and trust flag.
   public init<Scalar: DEQScalar>(_ estimate: SpectralRadiusEstimate<Scalar>) {
     self.init(
       value: estimate.value.map { Double($0) } ?? .nan,
-      method: estimate.method.recordName,
+      method: Method(estimate.method),
       errorEstimate: estimate.errorEstimate.map { Double($0) },
       isReliable: estimate.isTrustworthy && estimate.value != nil)
   }
 }
 
-extension SpectralRadiusEstimate.Method {
-  /// The short name used in trace records.
-  var recordName: String {
-    switch self {
-    case .dense: "dense-geev"
-    case .arnoldi: "arnoldi"
-    case .powerIteration: "power"
-    }
-  }
-}
-
 extension SpectralRadiusMethod {
-  /// The short name used in trace records.
-  var recordName: String {
+  /// The record method of a resolved choice (``automatic(denseThreshold:)`` resolves before
+  /// it is asked; it is named by the rule it stands for).
+  var recordMethod: SpectralRadiusRecord.Method {
     switch self {
-    case .dense: "dense-geev"
-    case .arnoldi: "arnoldi"
-    case .powerIteration: "power"
-    case .automatic: "automatic"
+    case .dense: .dense
+    case .arnoldi: .arnoldi
+    case .powerIteration: .powerIteration
+    case .automatic: .custom("automatic")
     }
   }
 }

@@ -8,7 +8,7 @@
 ///
 /// ```swift
 /// let hook = StepDiagnostics<[Double]>(schedule: .every(5)) { z, k in
-///   SpectralRadiusRecord(value: myEstimate(at: z), method: "power", isReliable: true)
+///   SpectralRadiusRecord(value: myEstimate(at: z), method: .custom("my-estimate"))
 /// }
 /// ```
 public struct StepDiagnostics<V: VectorSpace> {

@@ -2,8 +2,6 @@
 // the block's JVP and VJP: what the Section 3.5 analysis (spectral radius along a solve)
 // needs.
 
-import DEQSolvers
-
 extension IFRBlock {
   /// The Jacobian `∂F/∂H` of one RoI at `(H, X)`, as an operator with exact JVP and VJP
   /// products.
@@ -15,7 +13,7 @@ extension IFRBlock {
   /// - Parameters:
   ///   - state: one RoI's H, `[C, height, width]`.
   ///   - injection: its X, the same shape.
-  /// - Throws: ``DiagnosticsError`` for a non-finite point.
+  /// - Throws: `DiagnosticsError` (`DEQSolvers`) for a non-finite point.
   /// - Complexity: each product is one F evaluation and one JVP (or VJP) of one RoI.
   public func stateJacobian(at state: Tensor<Scalar>, injection: Tensor<Scalar>)
     throws(DiagnosticsError) -> JacobianOperator<Tensor<Scalar>>
