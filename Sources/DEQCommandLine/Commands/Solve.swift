@@ -1,6 +1,4 @@
 import ArgumentParser
-import DEQCore
-import DEQSolvers
 import Foundation
 import IFRHead
 

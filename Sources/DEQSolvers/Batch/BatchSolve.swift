@@ -43,7 +43,10 @@ public func solve<V: ContiguousVectorSpace>(
 /// - Parameters:
 ///   - starts: the starting points.
 ///   - map: the batched map.
-///   - algorithm, stopping, diagnostics, observer: as in `solve(batch:using:stopping:diagnostics:observer:)`.
+///   - algorithm: the algorithm for every problem.
+///   - stopping: the criteria, applied to each problem separately.
+///   - diagnostics: an optional per-step measurement, applied to each problem.
+///   - observer: sees `(problem index, entry, iterate)`; `.stop` stops that problem only.
 /// - Returns: one solution per start, in order.
 /// - Complexity: at most `max(mapEvaluations)` calls of `map`.
 @inlinable
@@ -60,7 +63,7 @@ public func solve<V: ContiguousVectorSpace>(
     diagnostics, observer)
 }
 
-/// The batched-map solve for iterates of any ``VectorSpace``.
+/// The batched-map solve for iterates of any `VectorSpace`.
 @inlinable
 @_disfavoredOverload
 public func solve<V: VectorSpace>(

@@ -68,7 +68,7 @@ public func implicitGradient<V: ContiguousVectorSpace, Gradient>(
     backwardSolution: backward)
 }
 
-/// The implicit gradient for iterates of any ``VectorSpace``; see the contiguous overload.
+/// The implicit gradient for iterates of any `VectorSpace`; see the contiguous overload.
 @inlinable
 @_disfavoredOverload
 public func implicitGradient<V: VectorSpace, Gradient>(

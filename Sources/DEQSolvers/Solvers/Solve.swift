@@ -39,7 +39,7 @@ public func solve<V: ContiguousVectorSpace>(
     observer)
 }
 
-/// Solves `z = f(z)` for iterates of any ``VectorSpace`` (the generic path: history products
+/// Solves `z = f(z)` for iterates of any `VectorSpace` (the generic path: history products
 /// are `m` inner products, and copies may allocate).
 ///
 /// See the `ContiguousVectorSpace` overload of `solve(_:using:stopping:diagnostics:observer:)`

@@ -4,8 +4,6 @@
 // evaluation when that was at the same point (Newton–Krylov asks for products right after
 // the map was evaluated at the accepted iterate), and evaluates F there first otherwise.
 
-import DEQSolvers
-
 extension IFRBlock {
   /// The fixed-point problem `H = F(H; X)` of one RoI.
   ///
@@ -20,7 +18,7 @@ extension IFRBlock {
   ///   - workspace: the buffers to evaluate in (default: a new one); the problem uses it
   ///     exclusively while a solve runs.
   /// - Returns: a problem whose map allocates nothing and whose
-  ///   ``FixedPointProblem/jacobianVectorProduct`` is exact.
+  ///   `FixedPointProblem.jacobianVectorProduct` is exact.
   /// - Precondition: `injection` is `[channels, h, w]` and the workspace (if given) is for
   ///   `h × w`.
   public func fixedPointProblem(

@@ -10,8 +10,6 @@
 // as its own problem with its own status and trace; exact VJPs; one workspace reused
 // across RoIs, so a solve allocates only what the solver and the map's output need.
 
-import DEQSolvers
-
 /// How ``ImplicitRefinement`` differentiates through the equilibrium.
 public enum EquilibriumGradient: Sendable {
   /// Implicit differentiation: an adjoint fixed-point solve, then one VJP.
@@ -109,7 +107,7 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
   ///
   /// - Parameter injection: X, `[N, C, H, W]`.
   /// - Returns: the equilibria (best iterates) and every RoI's solution. A RoI that did not
-  ///   converge keeps its status (``FixedPointStatus``) and its lowest-residual iterate.
+  ///   converge keeps its status (`FixedPointStatus`) and its lowest-residual iterate.
   /// - Complexity: per RoI, one F evaluation per solver step (16 for Broyden 15) plus the
   ///   solver's own `O(m · C·H·W)` per step.
   @inlinable
