@@ -75,7 +75,7 @@ public struct Anderson: FixedPointAlgorithm, Equatable, Hashable, Codable {
     }
   }
 
-  /// A stepper over any ``VectorSpace`` (`solve` itself uses a specialised one).
+  /// A stepper over any `VectorSpace` (`solve` itself uses a specialised one).
   public func makeStepper<V: VectorSpace>(start: V, context: StepperContext<V>)
     -> any FixedPointStepper<V>
   {

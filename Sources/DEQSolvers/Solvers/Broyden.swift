@@ -69,7 +69,7 @@ public struct Broyden: FixedPointAlgorithm, Equatable, Hashable, Codable {
     try lineSearch?.validate()
   }
 
-  /// A stepper over any ``VectorSpace`` (`solve` itself uses a specialised one).
+  /// A stepper over any `VectorSpace` (`solve` itself uses a specialised one).
   public func makeStepper<V: VectorSpace>(start: V, context: StepperContext<V>)
     -> any FixedPointStepper<V>
   {
