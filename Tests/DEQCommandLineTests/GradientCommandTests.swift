@@ -141,6 +141,28 @@ struct GradientCommandTests {
       }, cotangentSeed: 12)
   }
 
+  @Test(
+    "Newton–Krylov forward and a GMRES or BiCGStab adjoint reach ImplicitRefinement",
+    arguments: ["gmres", "bicgstab"])
+  func krylovMatchesLibrary(backward: String) throws {
+    try checkAgainstLibrary(
+      options: [
+        "--solver", "newton-krylov", "--max-iterations", "30", "--tolerance", "1e-10",
+        "--backward-solver", backward, "--backward-iterations", "60", "--backward-tolerance",
+        "1e-10",
+      ],
+      refinement: { block in
+        ImplicitRefinement(
+          block: block, forwardSolver: NewtonKrylov(),
+          forwardStopping: StoppingCriteria(
+            tolerance: .both(absolute: 1e-10, relative: 1e-10), maxIterations: 30),
+          backwardSolver: backward == "gmres"
+            ? AlgorithmKind.gmres(GMRES()) : .bicgstab(BiCGStab()),
+          backwardStopping: StoppingCriteria(
+            tolerance: .both(absolute: 1e-10, relative: 1e-10), maxIterations: 60, stall: nil))
+      }, cotangentSeed: 13)
+  }
+
   @Test("∂L/∂X of L = ½‖H*‖² agrees with central differences of solves along a random direction")
   func finiteDifferences() throws {
     let fixture = try GradientFixture(batch: 1, seed: 21)

@@ -62,8 +62,8 @@ struct SolverOptions: ParsableArguments {
     }
   }
 
-  /// The chosen solver as a concrete value: an `any FixedPointAlgorithm` passed to `solve`
-  /// is opened, and the solve then runs unspecialised.
+  /// The chosen solver, as a `Codable` ``AlgorithmKind`` (`solve` recognises the built-in
+  /// ones inside it and runs them specialised).
   var algorithm: AlgorithmKind {
     switch solver {
     case .broyden:

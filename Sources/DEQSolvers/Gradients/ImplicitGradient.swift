@@ -6,7 +6,8 @@
 //
 // The adjoint u is itself a fixed point, of the linear map u ↦ vjp(u) + ∂L/∂z*, and is
 // solved with any of the solvers (Broyden, 15 iterations by default, as the DEQ code and
-// the IFR head), keeping that solve's own status and trace.
+// the IFR head; GMRES gives the minimal residual per VJP, since the map is affine),
+// keeping that solve's own status and trace.
 // Goals in priority order: correct status of the backward solve, then cost (one VJP per
 // backward iteration and one parameter VJP at the end).
 
@@ -47,7 +48,8 @@ extension StoppingCriteria {
 ///   - lossGradient: `∂L/∂z*`.
 ///   - vectorJacobianProduct: `w ↦ w · ∂f/∂z` at `z*`.
 ///   - parameterVJP: `w ↦ w · ∂f/∂θ` at `z*` (θ: parameters and/or inputs).
-///   - algorithm: the backward solver (default `Broyden()`).
+///   - algorithm: the backward solver (default `Broyden()`; ``GMRES`` and ``BiCGStab``
+///     solve the linear adjoint equation as such).
 ///   - stopping: the backward criteria (default ``StoppingCriteria/backward``: 15 steps).
 /// - Returns: the adjoint, the parameter gradient and the backward solution.
 /// - Complexity: one VJP per backward map evaluation, plus one parameter VJP.

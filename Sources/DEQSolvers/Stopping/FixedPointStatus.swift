@@ -51,9 +51,9 @@ public enum FixedPointStatus: String, Sendable, Equatable, Hashable, Codable, Ca
       "The map returned NaN or infinity at an iterate; check the map for overflow or invalid "
         + "inputs, or add damping so the iterates stay in its domain."
     case .breakdown:
-      "Breakdown: the quasi-Newton update was undefined even right after a reset (zero or "
-        + "non-finite denominator), so the map is likely flat or the residual is at rounding "
-        + "level; try Anderson or Picard."
+      "Breakdown: the algorithm's update was undefined even right after a reset (a zero or "
+        + "non-finite denominator; for GMRES a singular system on its Krylov space), so the map "
+        + "is likely flat, singular or at rounding level; try Anderson or Picard, or check the map."
     case .stoppedByObserver:
       "Stopped by the observer before the tolerance was met; the best iterate so far is returned."
     case .invalidConfiguration:

@@ -34,7 +34,8 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
   public var forwardSolver: any FixedPointAlgorithm
   /// The forward stopping rule (default `.ifr`: 15 iterations, tolerance 1e-6).
   public var forwardStopping: StoppingCriteria
-  /// The backward (adjoint) solver (default `Broyden()`).
+  /// The backward (adjoint) solver (default `Broyden()`; `GMRES()` reaches the minimal
+  /// residual for its number of VJPs, see `Docs/Solvers.md`).
   public var backwardSolver: any FixedPointAlgorithm
   /// The backward stopping rule (default `.backward`: 15 iterations).
   public var backwardStopping: StoppingCriteria
