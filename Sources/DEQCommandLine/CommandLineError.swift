@@ -16,12 +16,15 @@ enum CommandLineError: Error, CustomStringConvertible {
   case input(path: String, reason: String)
   /// An output file that cannot be written.
   case output(path: String, reason: String)
+  /// The user interrupted a run (Ctrl-C); what was saved, if anything, is in the message.
+  case interrupted(String)
 
   var description: String {
     switch self {
     case .usage(let message): message
     case .input(let path, let reason): "cannot use input file \(path): \(reason)"
     case .output(let path, let reason): "cannot write \(path): \(reason)"
+    case .interrupted(let message): message
     }
   }
 
@@ -30,6 +33,7 @@ enum CommandLineError: Error, CustomStringConvertible {
     case .usage: ExitCode(64)
     case .input: ExitCode(65)
     case .output: ExitCode(73)
+    case .interrupted: ExitCode(130)
     }
   }
 }

@@ -51,9 +51,17 @@ struct ArgumentParsingTests {
     #expect(analyze.steps == 100_000)
     #expect(analyze.problem.form == .ifrCode)
     #expect(
-      analyze.problem.batch == 2 && analyze.problem.channels == 8 && analyze.problem.size == 6)
+      analyze.problem.effectiveBatch == 2 && analyze.problem.effectiveChannels == 8
+        && analyze.problem.effectiveSize == 6)
     #expect(Array(analyze.spectralSteps.prefix(7)) == [0, 1, 2, 3, 4, 5, 10])
     #expect(analyze.spectralSteps.last == 100_000)
+    let paper = try #require(try DEQ.parseAsRoot(["analyze", "--preset", "paper"]) as? Analyze)
+    #expect(
+      paper.problem.effectiveBatch == 4 && paper.problem.effectiveChannels == 256
+        && paper.problem.effectiveSize == 14)
+    let oneRoI = try #require(
+      try DEQ.parseAsRoot(["analyze", "--preset", "paper", "--batch", "1"]) as? Analyze)
+    #expect(oneRoI.problem.effectiveBatch == 1 && oneRoI.problem.effectiveChannels == 256)
 
     let spectrum = try #require(
       try DEQ.parseAsRoot(["spectrum", "--at", "zero", "--method", "power"]) as? Spectrum)
@@ -69,6 +77,10 @@ struct ArgumentParsingTests {
       ["solve", "--tolerance", "nan"],
       ["analyze", "--steps", "0"],
       ["analyze", "--form", "eq6"],
+      ["analyze", "--checkpoint-every", "100"],
+      ["analyze", "--checkpoint", "c.ckpt", "--checkpoint-every", "0"],
+      ["analyze", "--workers", "0"],
+      ["analyze", "--preset", "huge"],
       ["solve", "--no-such-flag"],
       ["solve", "--channels", "6", "--groups", "4"],
       ["spectrum", "--precision", "half"],

@@ -15,11 +15,21 @@ struct Analyze: PrecisionDispatchingCommand {
       claim of Section 3.5 and exits with 1 when one fails (as it must for --form eq5, \
       which has no fixed point).
 
+      The analysis itself is the library's ConvergenceAnalysis (IFRHead); this command \
+      parses, calls and formats. RoIs run on parallel workers. Arnoldi at an examined step \
+      starts from the previous examined step's Ritz vector while the iterate moved by at \
+      most 1 % (--cold-spectra turns that off), and the last warm value is confirmed cold. \
+      With --checkpoint the progress is saved atomically every minute (or every \
+      --checkpoint-every steps) and on Ctrl-C; rerunning the same command continues from \
+      the file to exactly the result of an uninterrupted run. A checkpoint of another \
+      problem, form, precision or configuration is refused (exit 65).
+
       Examples:
         deq analyze --plot analysis.svg
         deq analyze --form eq5
         deq analyze --weights block.safetensors --input x.npy --format json --output a.json
-        deq analyze --channels 256 --size 14 --batch 1 --steps 2000 --spectral-every 500
+        deq analyze --preset paper --checkpoint paper.ckpt --format json --output paper.json
+        deq analyze --preset paper --batch 1 --steps 2000 --spectral-every 500
       """)
 
   @OptionGroup(title: "Problem") var problem: ProblemOptions
@@ -52,8 +62,33 @@ struct Analyze: PrecisionDispatchingCommand {
     help: ArgumentHelp("Write an SVG plot of ‖ΔH‖ and ρ against the step.", valueName: "file.svg"))
   var plot: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Save progress to this file (atomically) and continue from it when it exists.",
+      valueName: "file"))
+  var checkpoint: String?
+
+  @Option(help: "Write the checkpoint every K steps of each RoI (default: every minute of work).")
+  var checkpointEvery: Int?
+
+  @Option(
+    help:
+      "RoIs analysed in parallel (default: one per processor for small blocks, one for large ones)."
+  )
+  var workers: Int?
+
+  @Flag(help: "Start every Arnoldi run from a random vector (no warm starts).")
+  var coldSpectra = false
+
   func validate() throws {
     guard steps >= 1 else { throw ValidationError("--steps must be ≥ 1, got \(steps)") }
+    if let checkpointEvery, checkpointEvery < 1 {
+      throw ValidationError("--checkpoint-every must be ≥ 1, got \(checkpointEvery)")
+    }
+    if let workers, workers < 1 { throw ValidationError("--workers must be ≥ 1, got \(workers)") }
+    if checkpointEvery != nil && checkpoint == nil {
+      throw ValidationError("--checkpoint-every needs --checkpoint FILE")
+    }
     guard spectralEvery >= 0 else {
       throw ValidationError("--spectral-every must be ≥ 0, got \(spectralEvery)")
     }
@@ -65,154 +100,103 @@ struct Analyze: PrecisionDispatchingCommand {
     }
   }
 
-  /// The steps at which ρ is computed: 0–5, then 1-2-5 per decade, and the last step.
+  /// The examined steps (0–5, 1-2-5 per decade and the last; or every --spectral-every).
   var spectralSteps: [Int] {
-    if spectralEvery > 0 {
-      return Array(Set(Array(stride(from: 0, through: steps, by: spectralEvery)) + [1, steps]))
-        .sorted()
-    }
-    var chosen = Set((0...Swift.min(5, steps)))
-    var decade = 1
-    while decade <= steps {
-      for m in [1, 2, 5] where m * decade <= steps && m * decade > 5 { chosen.insert(m * decade) }
-      decade *= 10
-    }
-    chosen.insert(steps)
-    return chosen.sorted()
+    let schedule: ConvergenceAnalysis<Double>.SpectralSchedule =
+      spectralEvery > 0 ? .every(spectralEvery) : .logSpaced
+    return schedule.steps(through: steps)
   }
 
-  /// One RoI's unrolled iteration.
-  struct UnrollResult<S: DEQScalar> {
-    var state: Tensor<S>
-    /// `differences[i]` = ‖H_i − H_{i−1}‖ for i ≥ 1; index 0 unused.
-    var differences: [Double]
-    var spectral: [Int: SpectralRadiusEstimate<S>]
-    var spectralFailures: [Int: String]
-    /// The step after which the state stopped being finite, if it did.
-    var nonFiniteStep: Int?
-  }
-
-  func unroll<S: DEQScalar>(
-    _ loaded: LoadedProblem<S>, roi: Int, progress: Progress, done: Int
-  ) -> UnrollResult<S> {
-    let workspace = loaded.block.makeWorkspace(
-      height: loaded.injection.shape[2], width: loaded.injection.shape[3])
-    let x = loaded.injection(roi: roi)
-    let wanted = Set(spectralSteps)
-    var h = Tensor<S>(zeros: loaded.roiShape)
-    var next = h
-    var result = UnrollResult<S>(
-      state: h, differences: [Double](repeating: .nan, count: steps + 1), spectral: [:],
-      spectralFailures: [:], nonFiniteStep: nil)
-    func measure(_ step: Int, at point: Tensor<S>) {
-      guard wanted.contains(step) else { return }
-      progress.update(done + step, doing: "RoI \(roi): ρ(∂F/∂H) at step \(step)")
-      do {
-        result.spectral[step] = try loaded.jacobian(roi: roi, at: point)
-          .spectralRadius(using: arnoldi.method(spectralMethod, dimension: loaded.dimension))
-      } catch {
-        result.spectralFailures[step] = "\(error)"
+  /// The analysis configuration these options ask for.
+  func configuration<S: DEQScalar>(
+    _ loaded: LoadedProblem<S>
+  ) -> ConvergenceAnalysis<S>.Configuration {
+    let iteration = ArnoldiIteration(
+      krylovDimension: arnoldi.krylovDimension, maxProducts: arnoldi.maxProducts)
+    let method: SpectralRadiusMethod =
+      switch spectralMethod {
+      case .auto: .automatic()
+      case .dense: .dense()
+      case .arnoldi: .arnoldi(iteration)
+      case .power: .powerIteration()
       }
-    }
-    for step in 1...steps {
-      measure(step - 1, at: h)
-      h.withUnsafeBufferPointer { hs in
-        x.withUnsafeBufferPointer { xs in
-          next.withUnsafeMutableBufferPointer { y in
-            workspace.evaluate(state: hs, injection: xs, into: y)
-          }
-        }
-      }
-      var sum = 0.0
-      var scale = 0.0
-      next.withUnsafeBufferPointer { a in
-        h.withUnsafeBufferPointer { b in
-          for i in 0..<a.count {
-            let d = Swift.abs(Double(a[i] - b[i]))
-            // Scaled sum of squares (LAPACK's dlassq idea): no overflow for large states.
-            if d > scale {
-              sum = 1 + sum * (scale / d) * (scale / d)
-              scale = d
-            } else if d > 0 {
-              sum += (d / scale) * (d / scale)
-            }
-          }
-        }
-      }
-      result.differences[step] = scale * sum.squareRoot()
-      swap(&h, &next)
-      if step % 1_000 == 0 { progress.update(done + step) }
-      guard h.isFinite else {
-        result.nonFiniteStep = step
-        break
-      }
-    }
-    if result.nonFiniteStep == nil { measure(steps, at: h) }
-    result.state = h
-    return result
+    return ConvergenceAnalysis<S>.Configuration(
+      steps: steps, spectralSchedule: spectralEvery > 0 ? .every(spectralEvery) : .logSpaced,
+      spectralMethod: method, arnoldi: iteration, warmStarts: !coldSpectra,
+      vanishThreshold: vanishThreshold, agreementThreshold: agreementThreshold,
+      refineTolerance: refineTolerance, workers: workers)
   }
 
   func run<S: DEQScalar>(_: S.Type) throws {
     let loaded = try LoadedProblem<S>.load(problem)
     let emitter = Emitter(options: output, inputs: loaded.inputPaths)
-    try emitter.checkOutputs([(plot, "--plot")])
-    let progress = Progress(label: "analyze", total: loaded.batch * steps, quiet: output.quiet)
-    var analyses: [Reports.Analysis] = []
-    var notes: [String] = []
-    for roi in 0..<loaded.batch {
-      let unrolled = unroll(loaded, roi: roi, progress: progress, done: roi * steps)
-      let broyden15 = DEQSolvers.solve(
-        loaded.fixedPointProblem(roi: roi), using: Broyden(), stopping: .ifr)
-      let refined = loaded.solveTightly(roi: roi, tolerance: refineTolerance)
-      let difference = Double(refined.fixedPoint.distance(to: unrolled.state))
-      let lastStep = unrolled.nonFiniteStep ?? steps
-      var trace: [Reports.UnrolledEntry] = []
-      trace.reserveCapacity(lastStep + 1)
-      for step in 0...lastStep {
-        trace.append(
-          Reports.UnrolledEntry(
-            step: step, adjacentDifference: step == 0 ? nil : unrolled.differences[step],
-            spectralRadius: unrolled.spectral[step].flatMap { $0.value.map(Double.init) },
-            spectralRadiusReliable: unrolled.spectral[step].map(\.isTrustworthy)
-              ?? (unrolled.spectralFailures[step] == nil ? nil : false),
-            spectralRadiusErrorEstimate: unrolled.spectral[step]?.errorEstimate.map(Double.init)))
-      }
-      for (step, failure) in unrolled.spectralFailures.sorted(by: { $0.key < $1.key }) {
-        notes.append("RoI \(roi): ρ at step \(step) could not be computed: \(failure)")
-      }
-      for (step, estimate) in unrolled.spectral.sorted(by: { $0.key < $1.key })
-      where !estimate.isTrustworthy {
-        notes.append("RoI \(roi): ρ at step \(step) is not trustworthy: \(estimate.explanation)")
-      }
-      if let step = unrolled.nonFiniteStep {
-        notes.append("RoI \(roi): the unrolled state stopped being finite at step \(step).")
-      }
-      analyses.append(
-        Reports.Analysis(
-          index: roi,
-          unrolled: Reports.Unrolled(
-            steps: lastStep, finalAdjacentDifference: unrolled.differences[lastStep], trace: trace),
-          broyden: SolveReporting.report(broyden15, index: roi),
-          broydenRefined: SolveReporting.report(refined, index: roi),
-          difference: difference,
-          firstStepBelowOne: Self.firstStepBelowOne(
-            trace, examined: spectralSteps, through: lastStep)))
+    try emitter.checkOutputs([(plot, "--plot"), (checkpoint, "--checkpoint")])
+    let analysis = ConvergenceAnalysis(
+      block: loaded.block, injection: loaded.injection, configuration: configuration(loaded))
+    let reporter = ProgressReporter(
+      label: "analyze", total: loaded.batch * steps, quiet: output.quiet)
+    let checkpointing = checkpoint.map { path in
+      AnalysisCheckpointing(
+        url: URL(fileURLWithPath: path),
+        policy: checkpointEvery.map { .everySteps($0) } ?? .interval(.seconds(60)))
     }
-    progress.finish()
-    let verdict = Self.verdict(
-      analyses, form: problem.form, vanish: vanishThreshold, agreement: agreementThreshold,
-      examinedFromOne: spectralSteps.contains { $0 >= 1 })
+    let interrupt = InterruptFlag.install()
+    defer { InterruptFlag.uninstall() }
+    let result: ConvergenceAnalysisResult<S>
+    do {
+      result = try analysis.run(
+        checkpoint: checkpointing, progress: { reporter.update($0) },
+        shouldStop: { interrupt.isSet })
+    } catch {
+      reporter.finish()
+      switch error {
+      case .invalidConfiguration(let reason), .invalidProblem(let reason):
+        throw CommandLineError.usage(reason)
+      case .unreadableCheckpoint(let path, let reason):
+        throw CommandLineError.input(
+          path: path, reason: "not a readable analysis checkpoint: \(reason)")
+      case .checkpointMismatch(let path, let reason):
+        throw CommandLineError.input(
+          path: path,
+          reason: "the checkpoint belongs to another analysis: \(reason); it was left unchanged")
+      case .checkpointWriteFailed(let path, let reason):
+        throw CommandLineError.output(path: path, reason: reason)
+      case .interrupted(let written):
+        throw CommandLineError.interrupted(
+          written
+            ? "interrupted; progress saved to \(checkpoint ?? "the checkpoint"): rerun the same command to continue"
+            : "interrupted; nothing was saved (pass --checkpoint FILE to make a run resumable)")
+      }
+    }
+    reporter.finish()
+    let analyses = result.rois.map(Self.report)
+    var notes: [String] = []
+    for roi in result.rois {
+      for sample in roi.spectral {
+        if let failure = sample.failure {
+          notes.append(
+            "RoI \(roi.index): ρ at step \(sample.step) could not be computed: \(failure)")
+        } else if !sample.isReliable {
+          notes.append(
+            "RoI \(roi.index): ρ at step \(sample.step) is not trustworthy: \(sample.explanation)")
+        }
+      }
+      if let step = roi.nonFiniteStep {
+        notes.append("RoI \(roi.index): the unrolled state stopped being finite at step \(step).")
+      }
+    }
+    let verdict = result.verdict
     let document = Reports.AnalysisDocument(
       status: verdict.holds ? "claimsHold" : "claimsFail", problem: loaded.description,
-      problems: analyses, verdict: verdict.report)
+      problems: analyses, verdict: verdict)
     switch output.format {
     case .json: try emitter.emit(Emitter.json(document))
     case .csv: try emitter.emit(Self.csv(analyses))
     case .table:
       try emitter.emit(
         table(
-          document, dimension: loaded.dimension, precision: problem.precision.rawValue, notes: notes
-        ))
+          document, dimension: loaded.dimension, precision: problem.precision.rawValue,
+          notes: notes, spectralSteps: spectralSteps, rois: result.rois))
     }
     if let plot {
       try emitter.write(Data(Self.plot(document).render().utf8), to: plot, option: "--plot")
@@ -220,79 +204,30 @@ struct Analyze: PrecisionDispatchingCommand {
     if !verdict.holds { throw notConvergedExitCode }
   }
 
-  /// The first examined step from which every examined ρ is reliably below one.
-  static func firstStepBelowOne(
-    _ trace: [Reports.UnrolledEntry], examined: [Int], through lastStep: Int
-  ) -> Int? {
-    var first: Int?
-    for step in examined.reversed() where step <= lastStep {
-      guard let rho = trace[step].spectralRadius, rho < 1,
-        trace[step].spectralRadiusReliable == true
-      else { break }
-      first = step
+  /// One RoI's result in the report schema.
+  static func report<S: DEQScalar>(_ roi: RoIAnalysis<S>) -> Reports.Analysis {
+    let samples = Dictionary(roi.spectral.map { ($0.step, $0) }, uniquingKeysWith: { a, _ in a })
+    var trace: [Reports.UnrolledEntry] = []
+    trace.reserveCapacity(roi.steps + 1)
+    for step in 0...roi.steps {
+      let sample = samples[step]
+      trace.append(
+        Reports.UnrolledEntry(
+          step: step, adjacentDifference: step == 0 ? nil : roi.adjacentDifferences[step - 1],
+          spectralRadius: sample?.value, spectralRadiusReliable: sample?.isReliable,
+          spectralRadiusErrorEstimate: sample?.errorEstimate,
+          spectralRadiusMethod: sample?.method.name,
+          spectralRadiusProducts: sample?.jacobianProducts,
+          spectralRadiusWarmStarted: sample.map(\.warmStarted)))
     }
-    return first
-  }
-
-  struct VerdictResult {
-    var report: Reports.Verdict
-    var holds: Bool {
-      report.differencesVanish && report.spectralRadiusBelowOne && report.equilibriaAgree
-    }
-  }
-
-  static func verdict(
-    _ analyses: [Reports.Analysis], form: FormOption, vanish: Double, agreement: Double,
-    examinedFromOne: Bool
-  ) -> VerdictResult {
-    // NaN (a state that stopped being finite) counts as the worst.
-    let worstDifference =
-      analyses.map { $0.unrolled.finalAdjacentDifference }.map { $0.isNaN ? .infinity : $0 }.max()
-      ?? .nan
-    let vanishes = analyses.allSatisfy { $0.unrolled.finalAdjacentDifference <= vanish }
-    let belowOne =
-      examinedFromOne
-      && analyses.allSatisfy { a in
-        a.firstStepBelowOne.map { $0 <= 1 } ?? false
-      }
-    let firsts = analyses.map(\.firstStepBelowOne)
-    let firstStep: Int? = firsts.contains(nil) ? nil : firsts.compactMap { $0 }.max()
-    let agree = analyses.allSatisfy { $0.difference < agreement }
-    var explanation: [String] = []
-    explanation.append(
-      vanishes
-        ? "Holds: the adjacent differences vanish; the largest final ‖ΔH‖ is \(formatScientific(worstDifference)) ≤ \(formatScientific(vanish))."
-        : "Fails: the adjacent differences do not vanish; the largest final ‖ΔH‖ is \(formatScientific(worstDifference)) > \(formatScientific(vanish))."
-    )
-    if belowOne {
-      explanation.append(
-        "Holds: ρ(∂F/∂H) < 1 at every examined step from step 1 on (H0 = 0 itself need not be contractive)."
-      )
-    } else if let firstStep {
-      explanation.append(
-        "Fails: ρ(∂F/∂H) ≥ 1 (or could not be trusted) at an examined step ≥ 1; every examined value is below one from step \(firstStep) on."
-      )
-    } else {
-      explanation.append(
-        "Fails: ρ(∂F/∂H) does not stay below one: the last examined step of some RoI has ρ ≥ 1 or no trustworthy value."
-      )
-    }
-    let worstGap = analyses.map { $0.difference.isNaN ? .infinity : $0.difference }.max() ?? .nan
-    explanation.append(
-      agree
-        ? "Holds: ‖H_Broyden − H_unrolled‖₂ ≤ \(formatScientific(worstGap)) < \(formatScientific(agreement)) for every RoI."
-        : "Fails: ‖H_Broyden − H_unrolled‖₂ reaches \(formatScientific(worstGap)) ≥ \(formatScientific(agreement))."
-    )
-    if form == .eq5 && !(vanishes && agree) {
-      explanation.append(
-        "Why: eq5 (F = g(R) + R, R = H + X) has no fixed point for a generic X: a fixed point needs g(R) = −X, but g ends in GroupNorm, whose output has zero mean and fixed scale per group, so it cannot equal an arbitrary −X. The iterate drifts instead of settling."
-      )
-    }
-    return VerdictResult(
-      report: Reports.Verdict(
-        differencesVanish: vanishes, spectralRadiusBelowOne: belowOne, equilibriaAgree: agree,
-        firstStepBelowOne: firstStep, vanishThreshold: vanish, agreementThreshold: agreement,
-        explanation: explanation))
+    return Reports.Analysis(
+      index: roi.index,
+      unrolled: Reports.Unrolled(
+        steps: roi.steps, finalAdjacentDifference: roi.finalAdjacentDifference, trace: trace),
+      broyden: SolveReporting.report(roi.broyden, index: roi.index),
+      broydenRefined: SolveReporting.report(roi.refined, index: roi.index),
+      difference: roi.difference, firstStepBelowOne: roi.firstStepBelowOne,
+      coldConfirmation: roi.coldConfirmation.map(Reports.SpectralCheck.init))
   }
 
   static let csvHeader = "problem,step,adjacentDifference,spectralRadius"
@@ -308,8 +243,9 @@ struct Analyze: PrecisionDispatchingCommand {
     return out
   }
 
-  func table(
-    _ document: Reports.AnalysisDocument, dimension: Int, precision: String, notes: [String]
+  func table<S: DEQScalar>(
+    _ document: Reports.AnalysisDocument, dimension: Int, precision: String, notes: [String],
+    spectralSteps: [Int], rois: [RoIAnalysis<S>]
   ) -> String {
     let analyses = document.problems
     let shown = Array(analyses.prefix(4))

@@ -18,6 +18,18 @@ enum FormOption: String, CaseIterable, ExpressibleByArgument {
   }
 }
 
+/// A problem size for the random block and input.
+enum PresetOption: String, CaseIterable, ExpressibleByArgument {
+  /// 2 RoIs of 8 × 6 × 6: seconds for the whole 100,000-step analysis.
+  case small
+  /// 4 RoIs of 256 × 14 × 14: the Mask R-CNN mask head's RoI features.
+  case paper
+
+  var channels: Int { self == .paper ? 256 : 8 }
+  var size: Int { self == .paper ? 14 : 6 }
+  var batch: Int { self == .paper ? 4 : 2 }
+}
+
 /// The floating-point precision of a run.
 enum PrecisionOption: String, CaseIterable, ExpressibleByArgument {
   case double
@@ -42,17 +54,35 @@ struct ProblemOptions: ParsableArguments {
       valueName: "x.npy"))
   var input: String?
 
-  @Option(help: "Channels C of a random block and input (ignored with --weights/--input).")
-  var channels: Int = 8
+  @Option(
+    help: ArgumentHelp(
+      "A problem size: small (2 RoIs of 8 × 6 × 6) or paper (4 RoIs of 256 × 14 × 14, the mask head's size).",
+      discussion:
+        "Sets --channels, --size and --batch of the random block and input (each can still be given); 4 GroupNorm groups as released. With --weights/--input the files decide the sizes."
+    ))
+  var preset: PresetOption = .small
+
+  @Option(
+    help:
+      "Channels C of a random block and input (default: the preset's; ignored with --weights/--input)."
+  )
+  var channels: Int?
 
   @Option(help: "Inner width of a random block (default: --channels).")
   var innerChannels: Int?
 
-  @Option(help: "Height and width of a random input.")
-  var size: Int = 6
+  @Option(help: "Height and width of a random input (default: the preset's).")
+  var size: Int?
 
-  @Option(help: "Number of RoIs N of a random input.")
-  var batch: Int = 2
+  @Option(help: "Number of RoIs N of a random input (default: the preset's).")
+  var batch: Int?
+
+  /// The channels of a random block: --channels, else the preset's.
+  var effectiveChannels: Int { channels ?? preset.channels }
+  /// The size of a random input: --size, else the preset's.
+  var effectiveSize: Int { size ?? preset.size }
+  /// The RoIs of a random input: --batch, else the preset's.
+  var effectiveBatch: Int { batch ?? preset.batch }
 
   @Option(help: "Seed of the random block and input.")
   var seed: UInt64 = 7
@@ -74,17 +104,18 @@ struct ProblemOptions: ParsableArguments {
     func positive(_ value: Int, _ flag: String) throws {
       guard value > 0 else { throw ValidationError("--\(flag) must be positive, got \(value)") }
     }
-    try positive(channels, "channels")
-    try positive(size, "size")
-    try positive(batch, "batch")
+    if let channels { try positive(channels, "channels") }
+    if let size { try positive(size, "size") }
+    if let batch { try positive(batch, "batch") }
     if let innerChannels { try positive(innerChannels, "inner-channels") }
     if let groups { try positive(groups, "groups") }
     if let threads { try positive(threads, "threads") }
     if weights == nil {
       let g = groups ?? 4
-      guard channels % g == 0, (innerChannels ?? channels) % g == 0 else {
+      let c = effectiveChannels
+      guard c % g == 0, (innerChannels ?? c) % g == 0 else {
         throw ValidationError(
-          "--groups \(g) must divide --channels \(channels) and the inner width \(innerChannels ?? channels)"
+          "--groups \(g) must divide --channels \(c) and the inner width \(innerChannels ?? c)"
         )
       }
     }

@@ -1,3 +1,5 @@
+import IFRHead
+
 /// The JSON documents `deq` writes (`--format json`), schema version 1.
 ///
 /// Keys are camelCase; a value that was not computed is absent (never a placeholder).
@@ -140,6 +142,28 @@ enum Reports {
     var spectralRadiusReliable: Bool?
     /// The method's error estimate for `spectralRadius` (the Ritz residual for Arnoldi).
     var spectralRadiusErrorEstimate: Double?
+    /// Added in the library-API version: the method, its products, and whether Arnoldi
+    /// started from the previous examined step's Ritz vector.
+    var spectralRadiusMethod: String? = nil
+    var spectralRadiusProducts: Int? = nil
+    var spectralRadiusWarmStarted: Bool? = nil
+  }
+
+  /// A cold recomputation of a warm-started spectral radius.
+  struct SpectralCheck: Codable, Equatable {
+    var step: Int
+    var spectralRadius: Double?
+    var errorEstimate: Double?
+    var reliable: Bool
+    var jacobianProducts: Int
+
+    init(_ sample: SpectralSample) {
+      step = sample.step
+      spectralRadius = sample.value
+      errorEstimate = sample.errorEstimate
+      reliable = sample.isReliable
+      jacobianProducts = sample.jacobianProducts
+    }
   }
 
   /// The unrolled iteration of one problem.
@@ -158,18 +182,11 @@ enum Reports {
     /// ‖H_Broyden − H_unrolled‖₂.
     var difference: Double
     var firstStepBelowOne: Int?
+    var coldConfirmation: SpectralCheck? = nil
   }
 
-  /// The verdict on the claims of the paper's Section 3.5.
-  struct Verdict: Codable, Equatable {
-    var differencesVanish: Bool
-    var spectralRadiusBelowOne: Bool
-    var equilibriaAgree: Bool
-    var firstStepBelowOne: Int?
-    var vanishThreshold: Double
-    var agreementThreshold: Double
-    var explanation: [String]
-  }
+  /// The verdict on the claims of the paper's Section 3.5 (the library's, encoded as is).
+  typealias Verdict = AnalysisVerdict
 
   /// `deq analyze`.
   struct AnalysisDocument: Codable, Equatable {

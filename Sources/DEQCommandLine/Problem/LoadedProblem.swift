@@ -43,7 +43,7 @@ struct LoadedProblem<Scalar: DEQScalar> {
         throw .input(path: path, reason: error.description)
       }
     } else {
-      var channels = options.channels
+      var channels = options.effectiveChannels
       if let path = options.input {
         // A random block sized to the input's channels.
         channels = try readInjection(path).shape[1]
@@ -71,7 +71,9 @@ struct LoadedProblem<Scalar: DEQScalar> {
     } else {
       injection = Tensor(
         normalWithMean: 0, standardDeviation: 1,
-        shape: [options.batch, block.channels, options.size, options.size], using: &generator)
+        shape: [
+          options.effectiveBatch, block.channels, options.effectiveSize, options.effectiveSize,
+        ], using: &generator)
     }
     if options.threads == nil {
       // Small convolutions lose more to OpenBLAS's thread hand-off than they gain (the

@@ -65,6 +65,28 @@ public enum FileIO {
     return data
   }
 
+  /// Removes the temporary files that writes of `url` left behind when their process was
+  /// killed mid-write (`.NAME.HEX.tmp` next to it); other files are never touched. Call it
+  /// only when no other process writes `url`. Returns how many were removed.
+  @discardableResult
+  public static func removeAbandonedTemporaries(of url: URL) -> Int {
+    let folder = url.deletingLastPathComponent()
+    let prefix = ".\(url.lastPathComponent)."
+    guard
+      let names = try? FileManager.default.contentsOfDirectory(
+        atPath: folder.path(percentEncoded: false))
+    else { return 0 }
+    var removed = 0
+    for name in names where name.hasPrefix(prefix) && name.hasSuffix(".tmp") {
+      let middle = name.dropFirst(prefix.count).dropLast(4)
+      guard !middle.isEmpty, middle.allSatisfy(\.isHexDigit) else { continue }
+      if unlink(folder.appendingPathComponent(name).path(percentEncoded: false)) == 0 {
+        removed += 1
+      }
+    }
+    return removed
+  }
+
   /// Replaces the file at `url` with `data` atomically (see the type's documentation).
   ///
   /// - Throws: ``TensorFileError/io(file:operation:message:)`` when the temporary file cannot

@@ -78,6 +78,24 @@ public struct ArnoldiIteration: Sendable, Hashable {
   public func run<Vector>(
     on jacobian: JacobianOperator<Vector>
   ) throws(DiagnosticsError) -> ArnoldiResult<Vector.Scalar> {
+    try run(on: jacobian, warmStart: nil).result
+  }
+
+  /// Runs restarted Arnoldi from a warm start (or from the seeded random vector when
+  /// `warmStart` is `nil`), and returns with the result the warm start for the next run on
+  /// a nearby operator.
+  ///
+  /// A warm start is a start vector, nothing more: the run builds its own Krylov basis of
+  /// the operator it is given and must pass the same residual test as a cold run, so a
+  /// converged warm result is as certain an eigenvalue as a cold one (see
+  /// ``ArnoldiWarmStart`` for what it inherits and what it cannot see).
+  ///
+  /// - Throws: as ``run(on:)``; ``DiagnosticsError/dimensionMismatch(expected:actual:)``
+  ///   when the warm start's vector has another size,
+  ///   ``DiagnosticsError/invalidParameter(name:reason:)`` when it is zero or not finite.
+  public func run<Vector>(
+    on jacobian: JacobianOperator<Vector>, warmStart: ArnoldiWarmStart<Vector>?
+  ) throws(DiagnosticsError) -> ArnoldiRun<Vector> {
     typealias Scalar = Vector.Scalar
     try jacobian.requireNonEmpty()
     guard krylovDimension >= 2 else {
@@ -94,12 +112,25 @@ public struct ArnoldiIteration: Sendable, Hashable {
     let relativeTolerance = Swift.max(tolerance, 10 * Double(Scalar.ulpOfOne))
     let breakdownTolerance = 100 * Scalar.ulpOfOne
 
-    var generator = SeededGenerator(seed: seed)
-    var start = jacobian.point.zeroed()
-    start.withUnsafeMutableBufferPointer { buffer in
-      for i in buffer.indices { buffer[i] = generator.nextNormal(Scalar.self) }
+    var start: Vector
+    if let warmStart {
+      guard warmStart.vector.scalarCount == n else {
+        throw .dimensionMismatch(expected: n, actual: warmStart.vector.scalarCount)
+      }
+      let norm = warmStart.vector.norm()
+      guard norm.isFinite, norm > 0 else {
+        throw .invalidParameter(
+          name: "warmStart", reason: "the start vector must be finite and nonzero")
+      }
+      start = warmStart.vector.scaled(by: 1 / norm)
+    } else {
+      var generator = SeededGenerator(seed: seed)
+      start = jacobian.point.zeroed()
+      start.withUnsafeMutableBufferPointer { buffer in
+        for i in buffer.indices { buffer[i] = generator.nextNormal(Scalar.self) }
+      }
+      start.scale(by: 1 / start.norm())
     }
-    start.scale(by: 1 / start.norm())
 
     var products = 0
     var cycles = 0
@@ -130,10 +161,12 @@ public struct ArnoldiIteration: Sendable, Hashable {
           let analysis = try Self.analyse(h, stride: k, order: m)
           latest = analysis
           if breakdown || analysis.residual <= relativeTolerance * analysis.theta.length {
-            return ArnoldiResult(
-              analysis, converged: true, invariantSubspace: breakdown,
-              relativeTolerance: relativeTolerance, products: products, cycles: cycles,
-              krylovDimension: k)
+            return ArnoldiRun(
+              result: ArnoldiResult(
+                analysis, converged: true, invariantSubspace: breakdown,
+                relativeTolerance: relativeTolerance, products: products, cycles: cycles,
+                krylovDimension: k, warmStarted: warmStart != nil),
+              warmStart: nextWarmStart(basis: basis, analysis: analysis))
           }
         }
         basis.append(w.scaled(by: 1 / beta))
@@ -143,9 +176,55 @@ public struct ArnoldiIteration: Sendable, Hashable {
         basis: &basis, h: &h, stride: k, order: last, schur: &schur)
     }
     guard let latest else { throw .invalidParameter(name: "maxProducts", reason: "no cycle ran") }
-    return ArnoldiResult(
-      latest, converged: false, invariantSubspace: false, relativeTolerance: relativeTolerance,
-      products: products, cycles: cycles, krylovDimension: k)
+    return ArnoldiRun(
+      result: ArnoldiResult(
+        latest, converged: false, invariantSubspace: false, relativeTolerance: relativeTolerance,
+        products: products, cycles: cycles, krylovDimension: k, warmStarted: warmStart != nil),
+      warmStart: nextWarmStart(basis: basis, analysis: latest))
+  }
+
+  /// The start for the next run: the dominant Ritz vector `x = V_m·y`, in real form
+  /// (`Re y + Im y` for a complex pair, a vector of the pair's real invariant plane, whose
+  /// Krylov space holds the plane after two products).
+  func nextWarmStart<Vector: ContiguousVectorSpace>(
+    basis: [Vector], analysis: RitzAnalysis
+  ) -> ArnoldiWarmStart<Vector>? {
+    let m = analysis.order
+    guard m >= 1, basis.count >= m else { return nil }
+    var vector = basis[0].zeroed()
+    for t in 0..<m {
+      let s = analysis.vector[t].real + analysis.vector[t].imaginary
+      vector.add(basis[t], scaledBy: Vector.Scalar(s))
+    }
+    let norm = vector.norm()
+    guard norm.isFinite, norm > 0 else { return nil }
+    vector.scale(by: 1 / norm)
+    return ArnoldiWarmStart(
+      vector: vector, subspaceDimension: analysis.theta.imaginary == 0 ? 1 : 2,
+      eigenvalue: analysis.theta)
+  }
+
+  /// The Schur-form selection of the `target` Ritz values of largest modulus (at most
+  /// `m − 1` of the `m`; a complex conjugate pair moves whole, so one more or one fewer
+  /// may be taken).
+  static func dominantSelection(_ values: [Complex<Double>], target requested: Int) -> [Bool] {
+    let m = values.count
+    let ranked = values.indices.sorted {
+      (values[$0].length, values[$0].imaginary) > (values[$1].length, values[$1].imaginary)
+    }
+    let target = Swift.max(1, Swift.min(requested, m - 1))
+    var flags = [Bool](repeating: false, count: m)
+    var count = 0
+    for i in ranked where !flags[i] {
+      guard count < target else { break }
+      let partner = values[i].imaginary == 0 ? nil : (values[i].imaginary > 0 ? i + 1 : i - 1)
+      let size = partner == nil ? 1 : 2
+      guard count + size <= m - 1 else { break }
+      flags[i] = true
+      if let partner { flags[partner] = true }
+      count += size
+    }
+    return flags
   }
 
   /// The spectral radius as an estimate; untrustworthy when the residual test did not pass
@@ -155,10 +234,28 @@ public struct ArnoldiIteration: Sendable, Hashable {
   public func spectralRadius<Vector>(
     of jacobian: JacobianOperator<Vector>
   ) throws(DiagnosticsError) -> SpectralRadiusEstimate<Vector.Scalar> {
-    let result = try run(on: jacobian)
+    Self.estimate(try run(on: jacobian))
+  }
+
+  /// The spectral radius from a warm start, and the warm start for the next operator.
+  ///
+  /// - Throws: as ``run(on:warmStart:)``.
+  public func spectralRadius<Vector>(
+    of jacobian: JacobianOperator<Vector>, warmStart: ArnoldiWarmStart<Vector>?
+  ) throws(DiagnosticsError) -> (
+    estimate: SpectralRadiusEstimate<Vector.Scalar>, next: ArnoldiWarmStart<Vector>?
+  ) {
+    let run = try run(on: jacobian, warmStart: warmStart)
+    return (Self.estimate(run.result), run.warmStart)
+  }
+
+  static func estimate<Scalar: DEQScalar>(
+    _ result: ArnoldiResult<Scalar>
+  ) -> SpectralRadiusEstimate<Scalar> {
+    let start = result.warmStarted ? "warm-started " : ""
     let explanation =
       result.converged
-      ? "restarted Arnoldi (k = \(result.krylovDimension)) converged after \(result.cycles) "
+      ? "\(start)restarted Arnoldi (k = \(result.krylovDimension)) converged after \(result.cycles) "
         + "cycle(s); Ritz residual \(result.ritzResidual)"
       : "restarted Arnoldi did not converge within \(result.jacobianProducts) products "
         + "(relative Ritz residual \(result.relativeResidual)); the value is the last Ritz "
@@ -176,6 +273,8 @@ public struct ArnoldiIteration: Sendable, Hashable {
     var theta: Complex<Double>
     var vector: [Complex<Double>]
     var residual: Double
+    /// The order `m` of the Hessenberg matrix analysed.
+    var order: Int
   }
 
   /// Eigenvalues of the leading `order × order` block of `h` (row stride `stride`), the
@@ -201,7 +300,8 @@ public struct ArnoldiIteration: Sendable, Hashable {
     var projected = Complex<Double>.zero
     for j in 0..<m { projected = projected + y[j].multiplied(by: h[m * stride + j]) }
     let residual = projected.length
-    return RitzAnalysis(ritzValues: values, theta: theta, vector: y, residual: residual)
+    return RitzAnalysis(
+      ritzValues: values, theta: theta, vector: y, residual: residual, order: m)
   }
 
   /// Krylov–Schur restart (Stewart 2001): the real Schur form `H_m = Z·T·Zᵀ` (LAPACK
@@ -235,23 +335,8 @@ public struct ArnoldiIteration: Sendable, Hashable {
       let values = try block.withUnsafeBufferPointer { (b) throws(LinearAlgebraError) in
         try workspace.decompose(b)
       }
-      let ranked = values.indices.sorted {
-        (values[$0].length, values[$0].imaginary) > (values[$1].length, values[$1].imaginary)
-      }
-      let target = Swift.max(1, Swift.min((2 * k + 2) / 3, m - 1))
-      var flags = [Bool](repeating: false, count: m)
-      var count = 0
-      for i in ranked where !flags[i] {
-        guard count < target else { break }
-        let partner =
-          values[i].imaginary == 0 ? nil : (values[i].imaginary > 0 ? i + 1 : i - 1)
-        let size = partner == nil ? 1 : 2
-        guard count + size <= m - 1 else { break }
-        flags[i] = true
-        if let partner { flags[partner] = true }
-        count += size
-      }
-      p = try workspace.reorder(selecting: flags)
+      p = try workspace.reorder(
+        selecting: Self.dominantSelection(values, target: (2 * k + 2) / 3))
     } catch {
       throw .linearAlgebra(error)
     }
@@ -303,10 +388,13 @@ public struct ArnoldiResult<Scalar: DEQScalar>: Sendable {
   public let cycles: Int
   /// The Krylov dimension used (the requested one clamped to `n`).
   public let krylovDimension: Int
+  /// Whether the run started from an ``ArnoldiWarmStart`` rather than a random vector.
+  public let warmStarted: Bool
 
   init(
     _ analysis: ArnoldiIteration.RitzAnalysis, converged: Bool, invariantSubspace: Bool,
-    relativeTolerance: Double, products: Int, cycles: Int, krylovDimension: Int
+    relativeTolerance: Double, products: Int, cycles: Int, krylovDimension: Int,
+    warmStarted: Bool
   ) {
     let convert = { (z: Complex<Double>) in Complex(Scalar(z.real), Scalar(z.imaginary)) }
     ritzValues = analysis.ritzValues.map(convert)
@@ -325,5 +413,6 @@ public struct ArnoldiResult<Scalar: DEQScalar>: Sendable {
     jacobianProducts = products
     self.cycles = cycles
     self.krylovDimension = krylovDimension
+    self.warmStarted = warmStarted
   }
 }

@@ -21,6 +21,8 @@ extension IFRBlock {
   ///   `FixedPointProblem.jacobianVectorProduct` is exact.
   /// - Precondition: `injection` is `[channels, h, w]` and the workspace (if given) is for
   ///   `h × w`.
+  @_specialize(where Scalar == Double)
+  @_specialize(where Scalar == Float)
   public func fixedPointProblem(
     injection: Tensor<Scalar>, start: Tensor<Scalar>? = nil,
     workspace: IFRBlockWorkspace<Scalar>? = nil
@@ -58,6 +60,8 @@ final class _LinearisationPoint<Scalar: DEQScalar> {
 
   init(like: Tensor<Scalar>) { point = like.zeroed() }
 
+  @_specialize(where Scalar == Double)
+  @_specialize(where Scalar == Float)
   func evaluate(
     _ workspace: IFRBlockWorkspace<Scalar>, state: Tensor<Scalar>, injection: Tensor<Scalar>,
     into out: inout Tensor<Scalar>
@@ -74,6 +78,8 @@ final class _LinearisationPoint<Scalar: DEQScalar> {
   }
 
   /// Whether the workspace's linearisation is at `state` (compared scalar by scalar).
+  @_specialize(where Scalar == Double)
+  @_specialize(where Scalar == Float)
   func holds(_ state: Tensor<Scalar>) -> Bool {
     guard isValid, state.shape == point.shape else { return false }
     return state.withUnsafeBufferPointer { a in

@@ -1,6 +1,15 @@
 // The Jacobian ∂F/∂H of one RoI as a DEQSolvers JacobianOperator, with exact products from
 // the block's JVP and VJP: what the Section 3.5 analysis (spectral radius along a solve)
 // needs.
+//
+// The operator evaluates F once, when it is made, in a workspace of its own, and every
+// product then differentiates at that recorded linearisation: no product re-runs F, copies
+// the kernels or allocates a workspace (the products of an Arnoldi run cost one JVP each,
+// about 1.3 F at the paper's size, where going through `IFRBlock.jvp` cost about 6 F).
+// JacobianOperator's closures are `@Sendable` and products may run concurrently, so the
+// workspace sits behind a mutex: concurrent products are serialised, never interleaved.
+
+import Synchronization
 
 extension IFRBlock {
   /// The Jacobian `∂F/∂H` of one RoI at `(H, X)`, as an operator with exact JVP and VJP
@@ -14,29 +23,56 @@ extension IFRBlock {
   ///   - state: one RoI's H, `[C, height, width]`.
   ///   - injection: its X, the same shape.
   /// - Throws: `DiagnosticsError` (`DEQSolvers`) for a non-finite point.
-  /// - Complexity: each product is one F evaluation and one JVP (or VJP) of one RoI.
+  /// - Complexity: one F evaluation and one workspace here; then each product is one JVP
+  ///   (or VJP) of one RoI at the recorded point, with one output allocation.
+  @_specialize(where Scalar == Double)
+  @_specialize(where Scalar == Float)
   public func stateJacobian(at state: Tensor<Scalar>, injection: Tensor<Scalar>)
     throws(DiagnosticsError) -> JacobianOperator<Tensor<Scalar>>
   {
     precondition(
       state.rank == 3 && state.shape[0] == channels && state.shape == injection.shape,
       "stateJacobian expects one RoI [\(channels), H, W], got \(state.shape)")
-    let roi = state.shape
-    let batch = [1] + roi
-    @Sendable func batched(_ t: Tensor<Scalar>, _ shape: [Int]) -> Tensor<Scalar> {
-      guard let result = try? t.reshaped(to: shape) else {
-        preconditionFailure("stateJacobian: a product has \(t.count) scalars, expected \(shape)")
+    guard state.isFinite else { throw .nonFinitePoint }
+    let shape = state.shape
+    let workspace = makeWorkspace(height: shape[1], width: shape[2])
+    var value = Tensor<Scalar>(zeros: shape)
+    state.withUnsafeBufferPointer { h in
+      injection.withUnsafeBufferPointer { x in
+        value.withUnsafeMutableBufferPointer { y in
+          workspace.evaluate(state: h, injection: x, into: y)
+        }
       }
-      return result
     }
-    let h = batched(state, batch)
-    let x = batched(injection, batch)
-    let block = self
+    let linearisation = _SharedLinearisation(workspace)
+    @Sendable func checked(_ v: Tensor<Scalar>) {
+      precondition(
+        v.count == state.count,
+        "stateJacobian: a product's vector has \(v.count) scalars, expected \(state.count)")
+    }
     return try JacobianOperator(
       at: state,
-      jvp: { v in batched(block.jvp(at: h, injection: x, tangent: batched(v, batch)), roi) },
+      jvp: { v in
+        checked(v)
+        return linearisation.withWorkspace { $0.jvp(tangent: v) }
+      },
       vjp: { u in
-        batched(block.vjp(at: h, injection: x, cotangent: batched(u, batch)).state, roi)
+        checked(u)
+        return linearisation.withWorkspace { $0.vjp(cotangent: u) }
       })
+  }
+}
+
+/// A workspace holding one recorded linearisation, shared by `@Sendable` product closures.
+final class _SharedLinearisation<Scalar: DEQScalar>: Sendable {
+  private let workspace: Mutex<IFRBlockWorkspace<Scalar>>
+
+  init(_ workspace: sending IFRBlockWorkspace<Scalar>) {
+    self.workspace = Mutex(workspace)
+  }
+
+  /// Runs `body` with exclusive use of the workspace.
+  func withWorkspace(_ body: (IFRBlockWorkspace<Scalar>) -> Tensor<Scalar>) -> Tensor<Scalar> {
+    workspace.withLock { body($0) }
   }
 }

@@ -153,6 +153,8 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
   ///   - output: receives F, `C·H·W` scalars; may not alias the inputs.
   /// - Complexity: `2 · 2 · 9 · C · inner · H · W` flops in two GEMMs, plus O(C·H·W).
   @inlinable
+  @_specialize(where Scalar == Double)
+  @_specialize(where Scalar == Float)
   public func evaluate(
     state: UnsafeBufferPointer<Scalar>, injection: UnsafeBufferPointer<Scalar>,
     into output: UnsafeMutableBufferPointer<Scalar>
@@ -221,6 +223,8 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
   ///   - output: receives `∂F/∂H · V`; may not alias `tangent`.
   /// - Complexity: as ``evaluate(state:injection:into:)``.
   @inlinable
+  @_specialize(where Scalar == Double)
+  @_specialize(where Scalar == Float)
   public func jvp(
     tangent: UnsafeBufferPointer<Scalar>, into output: UnsafeMutableBufferPointer<Scalar>
   ) {
@@ -269,6 +273,8 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
   ///     more GEMM per convolution).
   /// - Complexity: `2 · 2 · 9 · C · inner · H · W` flops, twice that with parameters.
   @inlinable
+  @_specialize(where Scalar == Double)
+  @_specialize(where Scalar == Float)
   public func vjp(
     cotangent: UnsafeBufferPointer<Scalar>, state: UnsafeMutableBufferPointer<Scalar>,
     injection: UnsafeMutableBufferPointer<Scalar>? = nil, accumulatingParameters: Bool = false
