@@ -84,6 +84,32 @@ struct ConvergenceAnalysisTests {
     }
   }
 
+  @Test("the DocC article's example runs and prints what it says")
+  func articleExample() throws {
+    let article = try String(
+      contentsOf: ReferenceData.packageRoot.appendingPathComponent(
+        "Sources/IFRHead/IFRHead.docc/ConvergenceAnalysis.md"), encoding: .utf8)
+    // The copy below is the article's first sample; these lines keep the two in step.
+    for line in [
+      "let block = IFRBlock<Double>(channels: 8, groups: 4, using: &generator)",
+      "block: block, injection: x, configuration: .init(steps: 2_000))",
+      "let result = try analysis.run()",
+      "// ρ at step 2,000: 0.8476, 0.7751",
+    ] {
+      #expect(article.contains(line), "\(line)")
+    }
+    var generator = SeededGenerator(seed: 7)
+    let block = IFRBlock<Double>(channels: 8, groups: 4, using: &generator)
+    let x = Tensor<Double>(
+      normalWithMean: 0, standardDeviation: 1, shape: [2, 8, 6, 6], using: &generator)
+    let analysis = ConvergenceAnalysis(
+      block: block, injection: x, configuration: .init(steps: 2_000))
+    let result = try analysis.run()
+    #expect(result.verdict.holds)
+    let radii = result.rois.map { $0.spectral.last?.value ?? .nan }
+    #expect(abs(radii[0] - 0.8476) < 5e-5 && abs(radii[1] - 0.7751) < 5e-5, "\(radii)")
+  }
+
   @Test("the series is the hand-written unrolled loop, bit for bit", arguments: [false, true])
   func seriesMatchesLoop(float: Bool) throws {
     if float { try check(Float.self) } else { try check(Double.self) }

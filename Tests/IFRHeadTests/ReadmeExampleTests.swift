@@ -46,7 +46,10 @@ struct ReadmeExampleTests {
     // DEQCore, so a later module in a list also provides the earlier ones' names.
     let providers: [(names: [String], modules: Set<String>)] = [
       (["URL(", "Data(", "FileManager", "ProcessInfo"], ["Foundation"]),
-      (["IFRBlock", "ImplicitRefinement", "ExplicitRefinement"], ["IFRHead"]),
+      (
+        ["IFRBlock", "ImplicitRefinement", "ExplicitRefinement", "ConvergenceAnalysis"],
+        ["IFRHead"]
+      ),
       (
         ["FixedPointProblem", "solve(", "Broyden(", "Anderson(", "JacobianOperator"],
         ["DEQSolvers", "IFRHead"]
@@ -81,6 +84,8 @@ struct ReadmeExampleTests {
       "let forward = refinement.forward(x)",
       "let x: Tensor<Double> = try NPY.read(contentsOf: URL(fileURLWithPath: \"x.npy\"))",
       "let block = try IFRBlock<Double>(contentsOf: URL(fileURLWithPath: \"block.safetensors\"))",
+      "let analysis = ConvergenceAnalysis(block: block, injection: x, configuration: .init(steps: 2_000))",
+      "print(result.verdict.holds, result.verdict.explanation)",
     ]
     for statement in solver {
       #expect(samples[0].contains(statement), "README's solver sample lacks: \(statement)")
@@ -146,5 +151,15 @@ struct ReadmeExampleTests {
       #expect(
         solution.trace[15].absoluteResidual.isApproximatelyEqual(to: last, relativeTolerance: 1e-8))
     }
+    // The analysis lines, with the checkpoint in a temporary folder.
+    let checkpointURL = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "readme-\(UUID().uuidString).ckpt")
+    defer { try? FileManager.default.removeItem(at: checkpointURL) }
+    let analysis = ConvergenceAnalysis(
+      block: block, injection: x, configuration: .init(steps: 2_000))
+    let result = try analysis.run(checkpoint: AnalysisCheckpointing(url: checkpointURL))
+    #expect(result.verdict.holds, "\(result.verdict.explanation)")
+    #expect(result.verdict.explanation.count == 3)
+    #expect(FileManager.default.fileExists(atPath: checkpointURL.path))
   }
 }
