@@ -260,6 +260,34 @@ struct ConvergenceAnalysisTests {
     }
   }
 
+  @Test("a state that overflows: the step is named, the claims fail, the checkpoint resumes")
+  func overflow() throws {
+    // eq5 has no fixed point and H grows by about X per step: with X near Float's range
+    // the state overflows within a few steps.
+    let (block, x) = smallProblem(form: .eq5, as: Float.self)
+    let huge = x.scaled(by: 1e37)
+    let url = temporaryURL("overflow.ckpt")
+    defer { try? FileManager.default.removeItem(at: url) }
+    let analysis = ConvergenceAnalysis(
+      block: block, injection: huge, configuration: .init(steps: 50))
+    let first = try analysis.run(
+      checkpoint: AnalysisCheckpointing(url: url, policy: .everySteps(1)))
+    #expect(!first.verdict.holds && !first.verdict.differencesVanish)
+    for roi in first.rois {
+      let step = try #require(roi.nonFiniteStep)
+      #expect(step >= 1 && step < 50 && roi.steps == step)
+      #expect(roi.adjacentDifferences.count == step && roi.finalAdjacentDifference.isNaN)
+      #expect(roi.unrolledState.isFinite && roi.difference.isNaN)
+      #expect(roi.spectral.allSatisfy { $0.step < step })
+    }
+    let again = try analysis.run(checkpoint: AnalysisCheckpointing(url: url))
+    #expect(again.resumed && again.verdict == first.verdict)
+    for (a, b) in zip(again.rois, first.rois) {
+      #expect(a.nonFiniteStep == b.nonFiniteStep && a.spectral == b.spectral)
+      #expect(a.adjacentDifferences.count == b.adjacentDifferences.count)
+    }
+  }
+
   @Test("bad configurations and problems are typed errors")
   func validation() throws {
     let (block, x) = smallProblem(as: Double.self)

@@ -213,8 +213,10 @@ final class _RoIUnroller<Scalar: DEQScalar> {
         progress.state = state
         progress.step = steps
       case .nonFinite:
+        // F(H_s) was not finite: keep H_s, the last finite state (the series holds the NaN
+        // difference of step s + 1, and nonFiniteStep = s + 1).
         progress.state = solution.lastIterate
-        progress.step = progress.differences.count
+        progress.step = progress.differences.count - 1
       default:
         progress.state = solution.lastIterate
         progress.step = steps

@@ -59,7 +59,7 @@ public struct ConvergenceAnalysis<Scalar: DEQScalar>: Sendable {
     public var steps: Int
     /// Where ρ is computed.
     public var spectralSchedule: SpectralSchedule
-    /// How ρ is computed; ``SpectralRadiusMethod/automatic(denseThreshold:)`` takes the
+    /// How ρ is computed; `SpectralRadiusMethod.automatic(denseThreshold:)` takes the
     /// dense Jacobian up to n = 1,024 and ``arnoldi`` above.
     public var spectralMethod: SpectralRadiusMethod
     /// The Arnoldi settings used when the method resolves to Arnoldi.
