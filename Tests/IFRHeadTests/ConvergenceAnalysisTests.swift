@@ -88,7 +88,7 @@ struct ConvergenceAnalysisTests {
   func articleExample() throws {
     let article = try String(
       contentsOf: ReferenceData.packageRoot.appendingPathComponent(
-        "Sources/IFRHead/IFRHead.docc/ConvergenceAnalysis.md"), encoding: .utf8)
+        "Sources/IFRHead/IFRHead.docc/RunningTheAnalysis.md"), encoding: .utf8)
     // The copy below is the article's first sample; these lines keep the two in step.
     for line in [
       "let block = IFRBlock<Double>(channels: 8, groups: 4, using: &generator)",
