@@ -284,6 +284,7 @@ struct Analyze: PrecisionDispatchingCommand {
       ])
     }
     out += broyden.render()
+    out += Self.spectralWork(rois)
     out += "\nVerdict on the claims of Section 3.5:\n"
     out += "  differences vanish:        \(document.verdict.differencesVanish ? "yes" : "NO")\n"
     out += "  spectral radius below one: \(document.verdict.spectralRadiusBelowOne ? "yes" : "NO")"
@@ -299,6 +300,39 @@ struct Analyze: PrecisionDispatchingCommand {
         "? marks a spectral radius whose method did not converge; such a value does not count.\n"
     }
     for note in notes { out += wrapped("Note: " + note, continuation: "  ") }
+    return out
+  }
+
+  /// How the spectral radii were obtained: method, cold and warm runs with their mean
+  /// products, and the cold confirmation of a warm last step.
+  static func spectralWork<S: DEQScalar>(_ rois: [RoIAnalysis<S>]) -> String {
+    guard rois.contains(where: { !$0.spectral.isEmpty }) else { return "" }
+    var out = "\nSpectral radii: how each was obtained\n"
+    var table = TextTable(
+      headers: [
+        "RoI", "method", "cold runs", "mean products", "warm runs", "mean products",
+        "last step, cold",
+      ])
+    for roi in rois {
+      let cold = roi.spectral.filter { !$0.warmStarted && $0.failure == nil }
+      let warm = roi.spectral.filter { $0.warmStarted && $0.failure == nil }
+      func mean(_ samples: [SpectralSample]) -> String {
+        samples.isEmpty
+          ? "—" : "\(samples.map(\.jacobianProducts).reduce(0, +) / samples.count)"
+      }
+      let methods = Set(roi.spectral.map(\.method.name)).sorted().joined(separator: ", ")
+      var check = "—"
+      if let confirmation = roi.coldConfirmation, let last = roi.spectral.last {
+        let agrees = last.isReliable ? "agrees" : "DISAGREES"
+        check =
+          "\(confirmation.value.map { String(format: "%.8f", $0) } ?? "none") "
+          + "(\(confirmation.jacobianProducts)): \(agrees)"
+      }
+      table.append([
+        "\(roi.index)", methods, "\(cold.count)", mean(cold), "\(warm.count)", mean(warm), check,
+      ])
+    }
+    out += table.render()
     return out
   }
 
