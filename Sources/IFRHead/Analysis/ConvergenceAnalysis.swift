@@ -5,10 +5,12 @@
 // compare, and judge the paper's three claims.
 //
 // Long runs (the paper's size: 4 RoIs × 256 × 14 × 14, 100,000 steps) are made practical
-// by three things: RoIs run on parallel workers; the spectral radius at an examined step
-// starts Arnoldi from the previous examined step's Ritz vector while the iterate has moved
-// little (ArnoldiWarmStart: tens of products instead of hundreds); and an atomic checkpoint
-// lets an interrupted run continue to exactly the result an uninterrupted one gives.
+// by three things: F runs specialised through the Picard solve (the run is GEMM-bound);
+// the spectral radius at an examined step starts Arnoldi from the previous examined step's
+// Ritz vector while the iterate has moved little (ArnoldiWarmStart: tens of products
+// instead of hundreds); and an atomic checkpoint lets an interrupted run continue to
+// exactly the result an uninterrupted one gives. Small blocks also run their RoIs on
+// parallel workers.
 
 import DEQSolvers
 import Foundation
