@@ -100,12 +100,16 @@ struct Analyze: PrecisionDispatchingCommand {
     }
   }
 
-  /// The examined steps (0–5, 1-2-5 per decade and the last; or every --spectral-every).
-  var spectralSteps: [Int] {
-    let schedule: ConvergenceAnalysis<Double>.SpectralSchedule =
-      spectralEvery > 0 ? .every(spectralEvery) : .logSpaced
-    return schedule.steps(through: steps)
+  /// Where ρ is computed: log-spaced, or every --spectral-every steps.
+  func spectralSchedule<S: DEQScalar>(_: S.Type = Double.self)
+    -> ConvergenceAnalysis<S>
+    .SpectralSchedule
+  {
+    spectralEvery > 0 ? .every(spectralEvery) : .logSpaced
   }
+
+  /// The examined steps (0–5, 1-2-5 per decade and the last; or every --spectral-every).
+  var spectralSteps: [Int] { spectralSchedule().steps(through: steps) }
 
   /// The analysis configuration these options ask for.
   func configuration<S: DEQScalar>(
@@ -121,7 +125,7 @@ struct Analyze: PrecisionDispatchingCommand {
       case .power: .powerIteration()
       }
     return ConvergenceAnalysis<S>.Configuration(
-      steps: steps, spectralSchedule: spectralEvery > 0 ? .every(spectralEvery) : .logSpaced,
+      steps: steps, spectralSchedule: spectralSchedule(S.self),
       spectralMethod: method, arnoldi: iteration, warmStarts: !coldSpectra,
       vanishThreshold: vanishThreshold, agreementThreshold: agreementThreshold,
       refineTolerance: refineTolerance, workers: workers)
@@ -196,7 +200,7 @@ struct Analyze: PrecisionDispatchingCommand {
       try emitter.emit(
         table(
           document, dimension: loaded.dimension, precision: problem.precision.rawValue,
-          notes: notes, spectralSteps: spectralSteps, rois: result.rois))
+          notes: notes, rois: result.rois))
     }
     if let plot {
       try emitter.write(Data(Self.plot(document).render().utf8), to: plot, option: "--plot")
@@ -245,7 +249,7 @@ struct Analyze: PrecisionDispatchingCommand {
 
   func table<S: DEQScalar>(
     _ document: Reports.AnalysisDocument, dimension: Int, precision: String, notes: [String],
-    spectralSteps: [Int], rois: [RoIAnalysis<S>]
+    rois: [RoIAnalysis<S>]
   ) -> String {
     let analyses = document.problems
     let shown = Array(analyses.prefix(4))

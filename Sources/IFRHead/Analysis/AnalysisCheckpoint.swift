@@ -74,14 +74,15 @@ enum _AnalysisCheckpointFile {
       case .every(let k): "every \(k)"
       case .steps(let set): "steps " + set.sorted().map(String.init).joined(separator: ",")
       }
+    // What the unroll runs: the resolved method, with the Arnoldi settings it uses.
     let method: String =
-      switch c.spectralMethod {
-      case .automatic(let threshold): "automatic(dense ≤ \(threshold))"
+      switch analysis.resolvedSpectralMethod {
       case .dense: "dense"
       case .powerIteration(let p): "power(\(p))"
-      case .arnoldi: "arnoldi"
+      case .arnoldi(let a):
+        "arnoldi k=\(a.krylovDimension) maxProducts=\(a.maxProducts) tol=\(a.tolerance) seed=\(a.seed)"
+      case .automatic: "automatic"  // never: the resolved method is concrete
       }
-    let a = c.arnoldi
     return [
       ("format", format, "file format"),
       ("formatVersion", formatVersion, "checkpoint format version"),
@@ -94,12 +95,7 @@ enum _AnalysisCheckpointFile {
       ("injectionHash", _Fingerprint.of(analysis.injection), "injection X"),
       ("steps", String(c.steps), "number of steps"),
       ("schedule", schedule, "spectral schedule"),
-      ("spectralMethod", method, "spectral method"),
-      (
-        "arnoldi",
-        "k=\(a.krylovDimension) maxProducts=\(a.maxProducts) tol=\(a.tolerance) seed=\(a.seed)",
-        "Arnoldi settings"
-      ),
+      ("spectralMethod", method, "spectral method and its settings"),
       (
         "warmStarts", c.warmStarts ? "on, change ≤ \(c.warmStartMaximumChange)" : "off",
         "warm-start setting"

@@ -43,17 +43,18 @@ extension ConvergenceAnalysis {
     let blasThreads = workers > 1 ? 1 : BLASThreads.count
     let header = _AnalysisCheckpointFile.header(self, blasThreads: blasThreads)
     let roiShape = Array(injection.shape.dropFirst())
-    var restored = [Int: _UnrollProgress<Scalar>]()
     if let checkpoint {
       // A run killed while writing leaves its temporary file; this run owns the checkpoint.
       FileIO.removeAbandonedTemporaries(of: checkpoint.url)
     }
+    let restored: [Int: _UnrollProgress<Scalar>]
     if let checkpoint, FileManager.default.fileExists(atPath: checkpoint.url.path) {
       restored = try _AnalysisCheckpointFile.decode(
         contentsOf: checkpoint.url, header: header, roiCount: roiCount, roiShape: roiShape)
+    } else {
+      restored = [:]
     }
     let resumed = !restored.isEmpty
-    let starts = restored
     let control = _AnalysisRunControl<Scalar>(
       shouldStop: shouldStop, progress: progress, checkpointing: checkpoint, header: header,
       stepsTotal: roiCount * configuration.steps, restored: restored)
@@ -68,7 +69,7 @@ extension ConvergenceAnalysis {
         guard roi < count else { return }
         let unroller = _RoIUnroller(
           analysis: analysis,
-          progress: starts[roi] ?? _UnrollProgress(roi: roi, shape: roiShape),
+          progress: restored[roi] ?? _UnrollProgress(roi: roi, shape: roiShape),
           control: control)
         if unroller.run() {
           let finished = unroller.progress

@@ -139,16 +139,7 @@ final class _RoIUnroller<Scalar: DEQScalar> {
 
   var configuration: ConvergenceAnalysis<Scalar>.Configuration { analysis.configuration }
 
-  /// The concrete method for this dimension (the automatic choice uses the configured
-  /// Arnoldi settings).
-  var method: SpectralRadiusMethod {
-    switch configuration.spectralMethod {
-    case .automatic(let threshold):
-      injection.count <= threshold
-        ? .dense(DenseSpectralAnalysis()) : .arnoldi(configuration.arnoldi)
-    case let other: other
-    }
-  }
+  var method: SpectralRadiusMethod { analysis.resolvedSpectralMethod }
 
   /// Runs to the last step, or until the run is stopped. Returns whether it finished.
   @_specialize(where Scalar == Double)

@@ -186,6 +186,17 @@ public struct ConvergenceAnalysis<Scalar: DEQScalar>: Sendable {
     }
   }
 
+  /// The concrete spectral method for this problem's dimension: the configured one, with
+  /// the automatic choice resolved to dense (n ≤ threshold) or Arnoldi with the configured
+  /// ``Configuration/arnoldi`` settings.
+  public var resolvedSpectralMethod: SpectralRadiusMethod {
+    switch configuration.spectralMethod {
+    case .automatic(let threshold):
+      dimension <= threshold ? .dense(DenseSpectralAnalysis()) : .arnoldi(configuration.arnoldi)
+    case let other: other
+    }
+  }
+
   /// The number of workers a run uses: ``Configuration/workers`` when set; otherwise one
   /// per RoI up to the active processors for small blocks, and one for large blocks (a
   /// convolution of at least 10 MFLOP), whose GEMMs use the BLAS threads better than
