@@ -204,7 +204,9 @@ struct GradientCommandTests {
     #expect(abs(analytic) > 0.1, "the directional derivative should be of order one")
     #expect(
       analytic.isApproximatelyEqual(to: finiteDifference, relativeTolerance: 1e-6),
-      "∂L/∂X·d = \(analytic), finite differences \(finiteDifference)")
+      """
+      ∂L/∂X·d = \(analytic), finite differences \(finiteDifference) (central at h: \(central1),       at 2h: \(central2); if only the 2h one is off, a ReLU kink lies inside the stencil)
+      """)
   }
 
   @Test("Bad flags exit 64 with one line naming the flag; outputs never overwrite inputs")
