@@ -9,17 +9,22 @@ import _DEQTestSupport
 struct IFRBlockReferenceTests {
   static let referenceForms: [IFRBlockForm] = [.ifrCode, .xshort, .eq5]
 
-  @Test("F(h_test; X) and F(0; X) match PyTorch to 1e-12", arguments: referenceForms)
-  func forward(_ form: IFRBlockForm) throws {
+  @Test(
+    "F(h_test; X) and F(0; X) match PyTorch to 1e-12, by im2col and by Winograd",
+    arguments: referenceForms, ConvolutionAlgorithm.allCases)
+  func forward(_ form: IFRBlockForm, _ convolution: ConvolutionAlgorithm) throws {
     let block = try ReferenceFiles.block(form: form)
     let x = try ReferenceFiles.npy("x.npy")
     let h = try ReferenceFiles.npy("h_test.npy")
     let atTest = try ReferenceFiles.npy("f_\(form.referenceName)_h_test.npy")
     let atZero = try ReferenceFiles.npy("f_\(form.referenceName)_zeros.npy")
-    let errorTest = relativeError(block(h, injection: x), atTest)
-    let errorZero = relativeError(block(Tensor(zeros: x.shape), injection: x), atZero)
-    #expect(errorTest < 1e-12, "\(form): \(errorTest)")
-    #expect(errorZero < 1e-12, "\(form): \(errorZero)")
+    let workspace = block.makeWorkspace(
+      height: x.shape[2], width: x.shape[3], capacity: x.shape[0], convolution: convolution)
+    let errorTest = relativeError(workspace.evaluate(state: h, injection: x), atTest)
+    let errorZero = relativeError(
+      workspace.evaluate(state: Tensor(zeros: x.shape), injection: x), atZero)
+    #expect(errorTest < 1e-12, "\(form) \(convolution): \(errorTest)")
+    #expect(errorZero < 1e-12, "\(form) \(convolution): \(errorZero)")
   }
 
   @Test(

@@ -94,34 +94,31 @@ struct IFRBlockTests {
   }
 
   @Test(
-    "a batch gives each RoI's solo F, JVP and VJP bit for bit", arguments: IFRBlockForm.allCases)
-  func batchIndependence(_ form: IFRBlockForm) throws {
+    "a batch gives each RoI's solo F, JVP and VJP (to rounding), under both convolutions",
+    arguments: IFRBlockForm.allCases, [ConvolutionAlgorithm.im2col, .winograd])
+  func batchIndependence(_ form: IFRBlockForm, _ convolution: ConvolutionAlgorithm) throws {
     var rng = SeededGenerator(seed: 61)
     let block = IFRBlock<Double>(channels: 16, form: form, using: &rng)
     let shape = [3, 16, 7, 7]
     let h = Tensor<Double>(uniformIn: -1...1, shape: shape, using: &rng)
     let x = Tensor<Double>(uniformIn: -1...1, shape: shape, using: &rng)
     let v = Tensor<Double>(uniformIn: -1...1, shape: shape, using: &rng)
-    let f = block(h, injection: x)
-    let jv = block.jvp(at: h, injection: x, tangent: v)
-    let back = block.vjp(at: h, injection: x, cotangent: v)
-    let workspace = block.makeWorkspace(height: 7, width: 7)
+    let batch = block.makeWorkspace(height: 7, width: 7, capacity: 3, convolution: convolution)
+    let f = batch.evaluate(state: h, injection: x)
+    let jv = batch.jvp(tangent: v)
+    let back = batch.vjp(cotangent: v, accumulatingParameters: false)
+    let solo = block.makeWorkspace(height: 7, width: 7, convolution: convolution)
+    // The RoIs' columns share one GEMM (or 16), whose kernels OpenBLAS may block
+    // differently for another column count: the same sums, possibly in another order.
+    // Measured on AVX-512 OpenBLAS: at most a few ulps (see Docs/Performance.md).
     for roi in 0..<3 {
-      let one = [1, 16, 7, 7]
-      let hs = try h.sample(roi).reshaped(to: one)
-      let xs = try x.sample(roi).reshaped(to: one)
-      let vs = try v.sample(roi).reshaped(to: one)
-      #expect(block(hs, injection: xs).scalars == f.sample(roi).scalars)
-      #expect(block.jvp(at: hs, injection: xs, tangent: vs).scalars == jv.sample(roi).scalars)
-      let solo = block.vjp(at: hs, injection: xs, cotangent: vs)
-      #expect(solo.state.scalars == back.state.sample(roi).scalars)
-      #expect(solo.injection.scalars == back.injection.sample(roi).scalars)
-      // The per-RoI workspace helpers agree too.
       #expect(
-        workspace.evaluate(state: h.sample(roi), injection: x.sample(roi)).scalars
-          == f.sample(roi).scalars)
-      #expect(workspace.jvp(tangent: v.sample(roi)).scalars == jv.sample(roi).scalars)
-      #expect(workspace.vjp(cotangent: v.sample(roi)).scalars == back.state.sample(roi).scalars)
+        relativeError(
+          solo.evaluate(state: h.sample(roi), injection: x.sample(roi)), f.sample(roi)) < 1e-14)
+      #expect(relativeError(solo.jvp(tangent: v.sample(roi)), jv.sample(roi)) < 1e-14)
+      let one = solo.vjp(cotangent: v.sample(roi), accumulatingParameters: false)
+      #expect(relativeError(one.state, back.state.sample(roi)) < 1e-14)
+      #expect(relativeError(one.injection, back.injection.sample(roi)) < 1e-14)
     }
   }
 

@@ -113,18 +113,21 @@ struct PyTorchFixtureTests {
   }
 
   @Test(
-    "F(h_test; X) and F(0; X) match PyTorch to 1e-12 relative",
-    arguments: [IFRBlockForm.ifrCode, .xshort, .eq5])
-  func forward(_ form: IFRBlockForm) throws {
+    "F(h_test; X) and F(0; X) match PyTorch to 1e-12 relative, by im2col and by Winograd",
+    arguments: [IFRBlockForm.ifrCode, .xshort, .eq5], ConvolutionAlgorithm.allCases)
+  func forward(_ form: IFRBlockForm, _ convolution: ConvolutionAlgorithm) throws {
     let block = try PyTorchFixture.block(form: form)
     let x = try PyTorchFixture.npy("x.npy")
     let h = try PyTorchFixture.npy("h_test.npy")
     let atTest = try PyTorchFixture.npy("f_\(form.referenceName)_h_test.npy")
     let atZero = try PyTorchFixture.npy("f_\(form.referenceName)_zeros.npy")
-    let errorTest = relativeError(block(h, injection: x), atTest)
-    let errorZero = relativeError(block(Tensor(zeros: x.shape), injection: x), atZero)
-    #expect(errorTest < 1e-12, "\(form) at h_test: \(errorTest)")
-    #expect(errorZero < 1e-12, "\(form) at 0: \(errorZero)")
+    let workspace = block.makeWorkspace(
+      height: x.shape[2], width: x.shape[3], capacity: x.shape[0], convolution: convolution)
+    let errorTest = relativeError(workspace.evaluate(state: h, injection: x), atTest)
+    let errorZero = relativeError(
+      workspace.evaluate(state: Tensor(zeros: x.shape), injection: x), atZero)
+    #expect(errorTest < 1e-12, "\(form) \(convolution) at h_test: \(errorTest)")
+    #expect(errorZero < 1e-12, "\(form) \(convolution) at 0: \(errorZero)")
   }
 
   @Test(

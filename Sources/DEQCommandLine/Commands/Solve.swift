@@ -51,7 +51,12 @@ struct Solve: PrecisionDispatchingCommand {
     try emitter.checkOutputs([(plot, "--plot"), (saveState, "--save-state")])
     let progress = Progress(label: "solve", total: loaded.batch, quiet: output.quiet)
     var solutions: [FixedPointSolution<Tensor<S>>] = []
-    for roi in 0..<loaded.batch {
+    if spectralEvery == 0 {
+      // Every RoI in lockstep, one batched F per round.
+      solutions = loaded.solveAll(using: equilibrium.algorithm, stopping: equilibrium.stopping)
+      progress.update(loaded.batch)
+    }
+    for roi in 0..<loaded.batch where spectralEvery > 0 {
       let diagnostics: StepDiagnostics<Tensor<S>>? =
         spectralEvery > 0
         ? .spectralRadius(

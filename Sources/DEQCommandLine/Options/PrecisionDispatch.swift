@@ -9,10 +9,19 @@ protocol PrecisionDispatchingCommand: ParsableCommand {
 }
 
 extension PrecisionDispatchingCommand {
+  /// Runs in the chosen precision; with `--threads`, inside a BLAS thread scope that ends
+  /// with the command.
   func run() throws {
-    switch problem.precision {
-    case .double: try run(Double.self)
-    case .float: try run(Float.self)
+    let body = { () throws -> Void in
+      switch problem.precision {
+      case .double: try run(Double.self)
+      case .float: try run(Float.self)
+      }
+    }
+    if let threads = problem.threads {
+      try BLASThreads.withCount(threads, body)
+    } else {
+      try body()
     }
   }
 }

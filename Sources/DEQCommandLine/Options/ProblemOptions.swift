@@ -97,7 +97,9 @@ struct ProblemOptions: ParsableArguments {
   @Option(help: "Floating-point precision: double or float.")
   var precision: PrecisionOption = .double
 
-  @Option(help: "OpenBLAS threads (default: 1 for small blocks, else OpenBLAS's own choice).")
+  @Option(
+    help:
+      "OpenBLAS threads at most (default: every core; GEMMs too small to share run on one).")
   var threads: Int?
 
   mutating func validate() throws {

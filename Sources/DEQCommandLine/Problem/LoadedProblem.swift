@@ -21,7 +21,6 @@ struct LoadedProblem<Scalar: DEQScalar> {
 
   /// Builds the problem from the options: files when given, seeded random data otherwise.
   static func load(_ options: ProblemOptions) throws(CommandLineError) -> LoadedProblem {
-    if let threads = options.threads { BLASThreads.count = threads }
     var generator = SeededGenerator(seed: options.seed)
     var inputPaths: [String] = []
     let block: IFRBlock<Scalar>
@@ -74,13 +73,6 @@ struct LoadedProblem<Scalar: DEQScalar> {
         shape: [
           options.effectiveBatch, block.channels, options.effectiveSize, options.effectiveSize,
         ], using: &generator)
-    }
-    if options.threads == nil {
-      // Small convolutions lose more to OpenBLAS's thread hand-off than they gain (the
-      // default analysis runs 1.7× faster on one thread); large ones keep OpenBLAS's choice.
-      let flopsPerConvolution =
-        2 * block.channels * block.innerChannels * 9 * injection.shape[2] * injection.shape[3]
-      if flopsPerConvolution < 10_000_000 { BLASThreads.count = 1 }
     }
     let description = Reports.ProblemDescription(
       form: options.form.rawValue, precision: options.precision.rawValue,
@@ -140,6 +132,15 @@ struct LoadedProblem<Scalar: DEQScalar> {
   /// Evaluates F(H; X) for all RoIs.
   func apply(_ state: Tensor<Scalar>) -> Tensor<Scalar> {
     block(state, injection: injection)
+  }
+
+  /// Solves every RoI's equilibrium from H0 = 0 with `algorithm`, in lockstep (one batched
+  /// F per round for the RoIs still running; Newton–Krylov RoI by RoI with exact JVPs).
+  func solveAll(
+    using algorithm: any FixedPointAlgorithm, stopping: StoppingCriteria
+  ) -> [FixedPointSolution<Tensor<Scalar>>] {
+    ImplicitRefinement(block: block, forwardSolver: algorithm, forwardStopping: stopping)
+      .forward(injection).solutions
   }
 
   /// The fixed-point problem of one RoI, from `start` (`[C, H, W]`), evaluated through

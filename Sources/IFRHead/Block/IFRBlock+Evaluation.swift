@@ -1,11 +1,20 @@
 // Batched evaluation of the IFR block: F, its JVP in H and its VJP, over N RoIs (NCHW),
-// each RoI computed on its own through one IFRBlockWorkspace, so that a batch gives every
-// RoI's solo result bit for bit.
+// all RoIs in one IFRBlockWorkspace call (one set of GEMMs), each RoI normalised on its own.
 
 extension IFRBlock {
-  /// Creates the buffers to evaluate this block on RoIs of `height × width`, one at a time.
-  public func makeWorkspace(height: Int, width: Int) -> IFRBlockWorkspace<Scalar> {
-    IFRBlockWorkspace(block: self, height: height, width: width)
+  /// Creates the buffers to evaluate this block on RoIs of `height × width`.
+  ///
+  /// - Parameters:
+  ///   - capacity: the number of RoIs to allocate for (a larger batch grows the buffers).
+  ///   - convolution: the convolution algorithm (default: Winograd where it pays).
+  ///   - blasThreads: BLAS threads per call (default: chosen from the GEMM size).
+  public func makeWorkspace(
+    height: Int, width: Int, capacity: Int = 1, convolution: ConvolutionAlgorithm = .automatic,
+    blasThreads: Int? = nil
+  ) -> IFRBlockWorkspace<Scalar> {
+    IFRBlockWorkspace(
+      block: self, height: height, width: width, capacity: capacity, convolution: convolution,
+      blasThreads: blasThreads)
   }
 
   @inlinable
@@ -26,28 +35,14 @@ extension IFRBlock {
   ///   - state: H, `[N, C, height, width]`.
   ///   - injection: X, the same shape.
   /// - Returns: F, the same shape.
-  /// - Complexity: `4 · 9 · C · inner · height · width` flops per RoI (two GEMMs).
+  /// - Complexity: `4 · 9 · C · inner · height · width` flops per RoI under im2col, 2.25×
+  ///   fewer under Winograd; one workspace for the call.
   @inlinable
   public func callAsFunction(_ state: Tensor<Scalar>, injection: Tensor<Scalar>) -> Tensor<Scalar> {
     let (n, height, width) = checkedGeometry(state, injection)
-    var output = Tensor<Scalar>(zeros: state.shape)
-    guard n > 0, height > 0, width > 0 else { return output }
-    let workspace = makeWorkspace(height: height, width: width)
-    let size = workspace.roiCount
-    state.withUnsafeBufferPointer { h in
-      injection.withUnsafeBufferPointer { x in
-        output.withUnsafeMutableBufferPointer { y in
-          for roi in 0..<n {
-            let range = (roi * size)..<((roi + 1) * size)
-            workspace.evaluate(
-              state: UnsafeBufferPointer(rebasing: h[range]),
-              injection: UnsafeBufferPointer(rebasing: x[range]),
-              into: UnsafeMutableBufferPointer(rebasing: y[range]))
-          }
-        }
-      }
-    }
-    return output
+    guard n > 0, height > 0, width > 0 else { return Tensor(zeros: state.shape) }
+    return makeWorkspace(height: height, width: width, capacity: n)
+      .evaluate(state: state, injection: injection)
   }
 
   /// The derivative `∂F/∂H · V` at `(H, X)` for a batch of RoIs (block diagonal: RoI `i`'s
@@ -60,27 +55,10 @@ extension IFRBlock {
   {
     let (n, height, width) = checkedGeometry(state, injection)
     precondition(tangent.shape == state.shape, "IFRBlock: tangent shape \(tangent.shape)")
-    var output = Tensor<Scalar>(zeros: state.shape)
-    guard n > 0, height > 0, width > 0 else { return output }
-    let workspace = makeWorkspace(height: height, width: width)
-    let size = workspace.roiCount
-    state.withUnsafeBufferPointer { h in
-      injection.withUnsafeBufferPointer { x in
-        tangent.withUnsafeBufferPointer { t in
-          output.withUnsafeMutableBufferPointer { y in
-            for roi in 0..<n {
-              let range = (roi * size)..<((roi + 1) * size)
-              let out = UnsafeMutableBufferPointer(rebasing: y[range])
-              workspace.evaluate(
-                state: UnsafeBufferPointer(rebasing: h[range]),
-                injection: UnsafeBufferPointer(rebasing: x[range]), into: out)
-              workspace.jvp(tangent: UnsafeBufferPointer(rebasing: t[range]), into: out)
-            }
-          }
-        }
-      }
-    }
-    return output
+    guard n > 0, height > 0, width > 0 else { return Tensor(zeros: state.shape) }
+    let workspace = makeWorkspace(height: height, width: width, capacity: n)
+    _ = workspace.evaluate(state: state, injection: injection)
+    return workspace.jvp(tangent: tangent)
   }
 
   /// The cotangents of H, X and every parameter for an output cotangent `U`, at `(H, X)`.
@@ -98,37 +76,13 @@ extension IFRBlock {
   {
     let (n, height, width) = checkedGeometry(state, injection)
     precondition(cotangent.shape == state.shape, "IFRBlock: cotangent shape \(cotangent.shape)")
-    var stateCotangent = Tensor<Scalar>(zeros: state.shape)
-    var injectionCotangent = Tensor<Scalar>(zeros: state.shape)
-    let workspace = makeWorkspace(height: Swift.max(height, 1), width: Swift.max(width, 1))
+    let workspace = makeWorkspace(
+      height: Swift.max(height, 1), width: Swift.max(width, 1), capacity: Swift.max(n, 1))
     guard n > 0, height > 0, width > 0 else {
-      return (stateCotangent, injectionCotangent, workspace.parameterGradient())
+      return (Tensor(zeros: state.shape), Tensor(zeros: state.shape), workspace.parameterGradient())
     }
-    let size = workspace.roiCount
-    var output = [Scalar](repeating: 0, count: size)
-    state.withUnsafeBufferPointer { h in
-      injection.withUnsafeBufferPointer { x in
-        cotangent.withUnsafeBufferPointer { u in
-          stateCotangent.withUnsafeMutableBufferPointer { dh in
-            injectionCotangent.withUnsafeMutableBufferPointer { dx in
-              output.withUnsafeMutableBufferPointer { y in
-                for roi in 0..<n {
-                  let range = (roi * size)..<((roi + 1) * size)
-                  workspace.evaluate(
-                    state: UnsafeBufferPointer(rebasing: h[range]),
-                    injection: UnsafeBufferPointer(rebasing: x[range]), into: y)
-                  workspace.vjp(
-                    cotangent: UnsafeBufferPointer(rebasing: u[range]),
-                    state: UnsafeMutableBufferPointer(rebasing: dh[range]),
-                    injection: UnsafeMutableBufferPointer(rebasing: dx[range]),
-                    accumulatingParameters: true)
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    return (stateCotangent, injectionCotangent, workspace.parameterGradient())
+    _ = workspace.evaluate(state: state, injection: injection)
+    let (dh, dx) = workspace.vjp(cotangent: cotangent, accumulatingParameters: true)
+    return (dh, dx, workspace.parameterGradient())
   }
 }

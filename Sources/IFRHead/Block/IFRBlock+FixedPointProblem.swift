@@ -45,9 +45,7 @@ extension IFRBlock {
           tape.evaluate(workspace, state: h, injection: injection, into: &scratch)
         }
         var out = v.zeroed()
-        v.withUnsafeBufferPointer { t in
-          out.withUnsafeMutableBufferPointer { y in workspace.jvp(tangent: t, into: y) }
-        }
+        workspace.jvp(tangent: v, into: &out)
         return out
       })
   }
@@ -66,13 +64,7 @@ final class _LinearisationPoint<Scalar: DEQScalar> {
     _ workspace: IFRBlockWorkspace<Scalar>, state: Tensor<Scalar>, injection: Tensor<Scalar>,
     into out: inout Tensor<Scalar>
   ) {
-    state.withUnsafeBufferPointer { h in
-      injection.withUnsafeBufferPointer { x in
-        out.withUnsafeMutableBufferPointer { y in
-          workspace.evaluate(state: h, injection: x, into: y)
-        }
-      }
-    }
+    workspace.evaluate(state: state, injection: injection, into: &out)
     point.assign(state)
     isValid = true
   }

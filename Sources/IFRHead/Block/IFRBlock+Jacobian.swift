@@ -36,14 +36,7 @@ extension IFRBlock {
     guard state.isFinite else { throw .nonFinitePoint }
     let shape = state.shape
     let workspace = makeWorkspace(height: shape[1], width: shape[2])
-    var value = Tensor<Scalar>(zeros: shape)
-    state.withUnsafeBufferPointer { h in
-      injection.withUnsafeBufferPointer { x in
-        value.withUnsafeMutableBufferPointer { y in
-          workspace.evaluate(state: h, injection: x, into: y)
-        }
-      }
-    }
+    _ = workspace.evaluate(state: state, injection: injection)
     let linearisation = _SharedLinearisation(workspace)
     @Sendable func checked(_ v: Tensor<Scalar>) {
       precondition(

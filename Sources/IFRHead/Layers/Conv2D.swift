@@ -203,17 +203,24 @@ public struct Conv2D<Scalar: DEQScalar>: Sendable {
 extension Conv2D {
   /// Unfolds one sample `[channels, H, W]` into the `(channels · 9) × (H · W)` row-major
   /// matrix whose row `c · 9 + u · 3 + v` holds `x[c, i + u − 1, j + v − 1]` (zero outside).
+  ///
+  /// The sample's channels lie `channelStride` scalars apart (default `H · W`) and the rows
+  /// of `columns` `rowStride` apart (default `H · W`): a channel-major batch unfolds one
+  /// RoI at a time into the columns of one matrix.
   @inlinable
   static func im2col(
     _ input: UnsafePointer<Scalar>, channels: Int, height: Int, width: Int,
+    channelStride: Int? = nil, rowStride: Int? = nil,
     into columns: UnsafeMutablePointer<Scalar>
   ) {
     let plane = height * width
+    let inputStride = channelStride ?? plane
+    let columnStride = rowStride ?? plane
     for c in 0..<channels {
-      let source = input + c * plane
+      let source = input + c * inputStride
       for u in 0..<3 {
         for v in 0..<3 {
-          let row = columns + ((c * 3 + u) * 3 + v) * plane
+          let row = columns + ((c * 3 + u) * 3 + v) * columnStride
           for i in 0..<height {
             let target = row + i * width
             let si = i + u - 1
@@ -238,20 +245,24 @@ extension Conv2D {
     }
   }
 
-  /// The adjoint of ``im2col(_:channels:height:width:into:)``: adds every column entry
-  /// back onto the input position it was read from. `output` is overwritten.
+  /// The adjoint of ``im2col(_:channels:height:width:channelStride:rowStride:into:)``:
+  /// adds every column entry back onto the input position it was read from. `output`
+  /// (its channels `channelStride` apart) is overwritten.
   @inlinable
   static func col2im(
     _ columns: UnsafePointer<Scalar>, channels: Int, height: Int, width: Int,
+    channelStride: Int? = nil, rowStride: Int? = nil,
     into output: UnsafeMutablePointer<Scalar>
   ) {
     let plane = height * width
-    output.update(repeating: 0, count: channels * plane)
+    let outputStride = channelStride ?? plane
+    let columnStride = rowStride ?? plane
     for c in 0..<channels {
-      let target = output + c * plane
+      let target = output + c * outputStride
+      target.update(repeating: 0, count: plane)
       for u in 0..<3 {
         for v in 0..<3 {
-          let row = columns + ((c * 3 + u) * 3 + v) * plane
+          let row = columns + ((c * 3 + u) * 3 + v) * columnStride
           for i in 0..<height {
             let si = i + u - 1
             guard si >= 0 && si < height else { continue }

@@ -212,31 +212,47 @@ public struct GroupNorm<Scalar: DEQScalar>: Sendable {
 }
 
 // MARK: - Per-sample kernels
+//
+// One sample's channels are rows of `plane` scalars, `channelStride` apart (`plane` for
+// NCHW; `N · plane` when a batch is stored channel-major, as the block's workspace does so
+// that one GEMM covers every RoI). Sums run channel by channel, each row in order, so the
+// result does not depend on the stride.
 
 extension GroupNorm {
   /// Writes `x̂` and each group's `1/√(σ² + ε)` for one sample `[channels, plane]`.
   /// `normalized` may alias `input`.
   @inlinable
   static func normalize(
-    _ input: UnsafePointer<Scalar>, channels: Int, groups: Int, plane: Int, epsilon: Scalar,
+    _ input: UnsafePointer<Scalar>, channels: Int, groups: Int, plane: Int,
+    channelStride: Int? = nil, epsilon: Scalar,
     normalized: UnsafeMutablePointer<Scalar>, inverseDeviation: UnsafeMutablePointer<Scalar>
   ) {
-    let size = channels / groups * plane
-    let count = Scalar(size)
+    let stride = channelStride ?? plane
+    let perGroup = channels / groups
+    let count = Scalar(perGroup * plane)
     for g in 0..<groups {
-      let x = input + g * size
-      let y = normalized + g * size
       var sum: Scalar = 0
-      for i in 0..<size { sum += x[i] }
+      for k in 0..<perGroup {
+        let x = input + (g * perGroup + k) * stride
+        for i in 0..<plane { sum += x[i] }
+      }
       let mean = sum / count
       var squares: Scalar = 0
-      for i in 0..<size {
-        let d = x[i] - mean
-        squares += d * d
+      for k in 0..<perGroup {
+        let x = input + (g * perGroup + k) * stride
+        for i in 0..<plane {
+          let d = x[i] - mean
+          squares += d * d
+        }
       }
       let s = 1 / (squares / count + epsilon).squareRoot()
       inverseDeviation[g] = s
-      for i in 0..<size { y[i] = (x[i] - mean) * s }
+      for k in 0..<perGroup {
+        let offset = (g * perGroup + k) * stride
+        let x = input + offset
+        let y = normalized + offset
+        for i in 0..<plane { y[i] = (x[i] - mean) * s }
+      }
     }
   }
 
@@ -244,14 +260,15 @@ extension GroupNorm {
   @inlinable
   static func applyAffine(
     _ normalized: UnsafePointer<Scalar>, scale gamma: UnsafePointer<Scalar>,
-    offset beta: UnsafePointer<Scalar>, channels: Int, plane: Int,
+    offset beta: UnsafePointer<Scalar>, channels: Int, plane: Int, channelStride: Int? = nil,
     into output: UnsafeMutablePointer<Scalar>
   ) {
+    let stride = channelStride ?? plane
     for c in 0..<channels {
       let a = gamma[c]
       let b = beta[c]
-      let x = normalized + c * plane
-      let y = output + c * plane
+      let x = normalized + c * stride
+      let y = output + c * stride
       for i in 0..<plane { y[i] = a * x[i] + b }
     }
   }
@@ -261,31 +278,34 @@ extension GroupNorm {
   static func jvp(
     _ tangent: UnsafePointer<Scalar>, normalized: UnsafePointer<Scalar>,
     inverseDeviation: UnsafePointer<Scalar>, scale gamma: UnsafePointer<Scalar>, channels: Int,
-    groups: Int, plane: Int, into output: UnsafeMutablePointer<Scalar>
+    groups: Int, plane: Int, channelStride: Int? = nil, into output: UnsafeMutablePointer<Scalar>
   ) {
-    do {
-      let perGroup = channels / groups
-      let size = perGroup * plane
-      let count = Scalar(size)
-      for g in 0..<groups {
-        let t = tangent + g * size
-        let xhat = normalized + g * size
-        var sum: Scalar = 0
-        var projection: Scalar = 0
-        for i in 0..<size {
+    let stride = channelStride ?? plane
+    let perGroup = channels / groups
+    let count = Scalar(perGroup * plane)
+    for g in 0..<groups {
+      var sum: Scalar = 0
+      var projection: Scalar = 0
+      for k in 0..<perGroup {
+        let offset = (g * perGroup + k) * stride
+        let t = tangent + offset
+        let xhat = normalized + offset
+        for i in 0..<plane {
           sum += t[i]
           projection += t[i] * xhat[i]
         }
-        let mean = sum / count
-        let meanProjection = projection / count
-        let s = inverseDeviation[g]
-        for k in 0..<perGroup {
-          let c = g * perGroup + k
-          let factor = gamma[c] * s
-          for i in (k * plane)..<((k + 1) * plane) {
-            output[g * size + i] = factor * (t[i] - mean - xhat[i] * meanProjection)
-          }
-        }
+      }
+      let mean = sum / count
+      let meanProjection = projection / count
+      let s = inverseDeviation[g]
+      for k in 0..<perGroup {
+        let c = g * perGroup + k
+        let factor = gamma[c] * s
+        let offset = c * stride
+        let t = tangent + offset
+        let xhat = normalized + offset
+        let y = output + offset
+        for i in 0..<plane { y[i] = factor * (t[i] - mean - xhat[i] * meanProjection) }
       }
     }
   }
@@ -295,42 +315,40 @@ extension GroupNorm {
   static func vjp(
     _ cotangent: UnsafePointer<Scalar>, normalized: UnsafePointer<Scalar>,
     inverseDeviation: UnsafePointer<Scalar>, scale gamma: UnsafePointer<Scalar>, channels: Int,
-    groups: Int, plane: Int, into output: UnsafeMutablePointer<Scalar>,
+    groups: Int, plane: Int, channelStride: Int? = nil, into output: UnsafeMutablePointer<Scalar>,
     scaleCotangent: UnsafeMutablePointer<Scalar>?, offsetCotangent: UnsafeMutablePointer<Scalar>?
   ) {
-    do {
-      let perGroup = channels / groups
-      let size = perGroup * plane
-      let count = Scalar(size)
-      for g in 0..<groups {
-        var sum: Scalar = 0
-        var projection: Scalar = 0
-        for k in 0..<perGroup {
-          let c = g * perGroup + k
-          let dy = cotangent + c * plane
-          let xhat = normalized + c * plane
-          var channelSum: Scalar = 0
-          var channelProjection: Scalar = 0
-          for i in 0..<plane {
-            channelSum += dy[i]
-            channelProjection += dy[i] * xhat[i]
-          }
-          scaleCotangent?[c] += channelProjection
-          offsetCotangent?[c] += channelSum
-          sum += gamma[c] * channelSum
-          projection += gamma[c] * channelProjection
+    let stride = channelStride ?? plane
+    let perGroup = channels / groups
+    let count = Scalar(perGroup * plane)
+    for g in 0..<groups {
+      var sum: Scalar = 0
+      var projection: Scalar = 0
+      for k in 0..<perGroup {
+        let c = g * perGroup + k
+        let dy = cotangent + c * stride
+        let xhat = normalized + c * stride
+        var channelSum: Scalar = 0
+        var channelProjection: Scalar = 0
+        for i in 0..<plane {
+          channelSum += dy[i]
+          channelProjection += dy[i] * xhat[i]
         }
-        let mean = sum / count
-        let meanProjection = projection / count
-        let s = inverseDeviation[g]
-        for k in 0..<perGroup {
-          let c = g * perGroup + k
-          let a = gamma[c]
-          let dy = cotangent + c * plane
-          let xhat = normalized + c * plane
-          let dx = output + c * plane
-          for i in 0..<plane { dx[i] = s * (a * dy[i] - mean - xhat[i] * meanProjection) }
-        }
+        scaleCotangent?[c] += channelProjection
+        offsetCotangent?[c] += channelSum
+        sum += gamma[c] * channelSum
+        projection += gamma[c] * channelProjection
+      }
+      let mean = sum / count
+      let meanProjection = projection / count
+      let s = inverseDeviation[g]
+      for k in 0..<perGroup {
+        let c = g * perGroup + k
+        let a = gamma[c]
+        let dy = cotangent + c * stride
+        let xhat = normalized + c * stride
+        let dx = output + c * stride
+        for i in 0..<plane { dx[i] = s * (a * dy[i] - mean - xhat[i] * meanProjection) }
       }
     }
   }

@@ -41,11 +41,14 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
   public var backwardStopping: StoppingCriteria
   /// The gradient method (default ``EquilibriumGradient/implicit``).
   public var gradient: EquilibriumGradient
+  /// How the block's convolutions are computed (default: Winograd where it pays).
+  public var convolution: ConvolutionAlgorithm
 
   /// Creates the module with the released settings (Broyden, 15 forward and 15 backward
   /// iterations, implicit gradients).
   public init(
-    block: IFRBlock<Scalar>, forwardSolver: any FixedPointAlgorithm = Broyden(),
+    block: IFRBlock<Scalar>, convolution: ConvolutionAlgorithm = .automatic,
+    forwardSolver: any FixedPointAlgorithm = Broyden(),
     forwardStopping: StoppingCriteria = .ifr,
     backwardSolver: any FixedPointAlgorithm = Broyden(),
     backwardStopping: StoppingCriteria = .backward, gradient: EquilibriumGradient = .implicit
@@ -56,6 +59,7 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
     self.backwardSolver = backwardSolver
     self.backwardStopping = backwardStopping
     self.gradient = gradient
+    self.convolution = convolution
   }
 
   /// The result of a forward pass.
@@ -106,84 +110,119 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
 
   /// Solves `H* = F(H*; X)` for every RoI from `H₀ = 0`, each as its own problem.
   ///
+  /// The RoIs run in lockstep: each round evaluates F for every RoI still running in one
+  /// workspace call (one set of GEMMs over all their columns), while each RoI keeps its own
+  /// solver history, stopping decision, status and trace. A solver that asks for Jacobian
+  /// products (Newton–Krylov) runs RoI by RoI instead, with the block's exact JVP.
+  ///
   /// - Parameter injection: X, `[N, C, H, W]`.
   /// - Returns: the equilibria (best iterates) and every RoI's solution. A RoI that did not
   ///   converge keeps its status (`FixedPointStatus`) and its lowest-residual iterate.
-  /// - Complexity: per RoI, one F evaluation per solver step (16 for Broyden 15) plus the
-  ///   solver's own `O(m · C·H·W)` per step.
-  @inlinable
+  /// - Complexity: one batched F evaluation per solver round (16 for Broyden 15) plus the
+  ///   solver's own `O(m · C·H·W)` per RoI and step.
   public func forward(_ injection: Tensor<Scalar>) -> Forward {
-    let (n, height, width) = geometry(injection)
-    let workspace = block.makeWorkspace(height: height, width: width)
+    let (n, _, _) = geometry(injection)
     var equilibrium = Tensor<Scalar>(zeros: injection.shape)
-    var solutions: [FixedPointSolution<Tensor<Scalar>>] = []
-    for roi in 0..<n {
-      let problem = block.fixedPointProblem(injection: injection.sample(roi), workspace: workspace)
-      let solution = solve(problem, using: forwardSolver, stopping: forwardStopping)
+    guard n > 0 else {
+      return Forward(injection: injection, equilibrium: equilibrium, solutions: [])
+    }
+    let map = _RoIBatchMap(block: block, injection: injection, convolution: convolution)
+    let solutions: [FixedPointSolution<Tensor<Scalar>>]
+    if Self.needsJacobianProducts(forwardSolver) {
+      solutions = map.injections.map { x in
+        solve(
+          block.fixedPointProblem(injection: x, workspace: map.workspace), using: forwardSolver,
+          stopping: forwardStopping)
+      }
+    } else {
+      solutions = solve(
+        batch: map.injections.map { $0.zeroed() }, map: map.forward, using: forwardSolver,
+        stopping: forwardStopping)
+    }
+    for (roi, solution) in solutions.enumerated() {
       equilibrium.setSample(roi, to: solution.fixedPoint)
-      solutions.append(solution)
     }
     return Forward(injection: injection, equilibrium: equilibrium, solutions: solutions)
   }
 
+  /// Whether `algorithm` uses a problem's Jacobian–vector products (which the lockstep
+  /// driver does not offer).
+  static func needsJacobianProducts(_ algorithm: any FixedPointAlgorithm) -> Bool {
+    if algorithm is NewtonKrylov { return true }
+    if case .newtonKrylov = algorithm as? AlgorithmKind { return true }
+    return false
+  }
+
   /// Gradients of a loss through the equilibria, from `∂L/∂H*`.
+  ///
+  /// The adjoint solves run in lockstep like ``forward(_:)``: one batched VJP per round at
+  /// the equilibria of the RoIs still running, then one VJP with parameters for all RoIs.
   ///
   /// - Parameters:
   ///   - forward: the forward pass (X and H*).
   ///   - cotangent: `∂L/∂H*`, `[N, C, H, W]`.
   /// - Returns: `∂L/∂X`, `∂L/∂θ` and the adjoint solutions.
-  /// - Complexity: implicit: per RoI one F evaluation, one VJP (no parameters) per backward
-  ///   step and one VJP with parameters; phantom: `k` F evaluations and `2k` VJPs per RoI.
-  @inlinable
+  /// - Complexity: implicit: one batched F evaluation, one batched VJP (no parameters) per
+  ///   backward round and one with parameters; phantom: `k` F evaluations and `2k` VJPs per
+  ///   RoI.
   public func backward(_ forward: Forward, cotangent: Tensor<Scalar>) -> Backward {
-    let (n, height, width) = geometry(forward.injection)
+    let (n, _, _) = geometry(forward.injection)
     precondition(cotangent.shape == forward.injection.shape, "cotangent shape mismatch")
-    let workspace = block.makeWorkspace(height: height, width: width)
-    var injectionCotangent = Tensor<Scalar>(zeros: forward.injection.shape)
-    var adjointSolutions: [FixedPointSolution<Tensor<Scalar>>] = []
-    var phantomParameters = [Scalar](repeating: 0, count: block.parameterCount)
-    for roi in 0..<n {
-      let x = forward.injection.sample(roi)
-      let hStar = forward.equilibrium.sample(roi)
-      let g = cotangent.sample(roi)
-      switch gradient {
-      case .implicit:
-        _ = workspace.evaluate(state: hStar, injection: x)
-        let result = implicitGradient(
-          lossGradient: g, vectorJacobianProduct: { u in workspace.vjp(cotangent: u) },
-          parameterVJP: { u in workspace.vjp(cotangent: u, accumulatingParameters: true).injection
-          },
-          using: backwardSolver, stopping: backwardStopping)
-        injectionCotangent.setSample(roi, to: result.parameterGradient)
-        adjointSolutions.append(result.backwardSolution)
-      case .phantom(let steps, let damping):
+    let map = _RoIBatchMap(block: block, injection: forward.injection, convolution: convolution)
+    let workspace = map.workspace
+    guard n > 0 else {
+      return Backward(
+        injection: Tensor(zeros: forward.injection.shape),
+        parameters: workspace.parameterGradient(), adjointSolutions: [])
+    }
+    switch gradient {
+    case .implicit:
+      let equilibria = (0..<n).map { forward.equilibrium.sample($0) }
+      let lossGradients = (0..<n).map { cotangent.sample($0) }
+      let adjointSolutions = solve(
+        batch: lossGradients.map { $0.zeroed() },
+        map: map.adjoint(equilibria: equilibria, lossGradients: lossGradients),
+        using: backwardSolver, stopping: backwardStopping)
+      var adjoint = Tensor<Scalar>(zeros: forward.injection.shape)
+      for (roi, solution) in adjointSolutions.enumerated() {
+        adjoint.setSample(roi, to: solution.fixedPoint)
+      }
+      _ = workspace.evaluate(state: forward.equilibrium, injection: forward.injection)
+      let (_, injectionCotangent) = workspace.vjp(cotangent: adjoint, accumulatingParameters: true)
+      return Backward(
+        injection: injectionCotangent, parameters: workspace.parameterGradient(),
+        adjointSolutions: adjointSolutions)
+    case .phantom(let steps, let damping):
+      let single = block.makeWorkspace(
+        height: forward.injection.shape[2], width: forward.injection.shape[3],
+        convolution: convolution)
+      var injectionCotangent = Tensor<Scalar>(zeros: forward.injection.shape)
+      var phantomParameters = [Scalar](repeating: 0, count: block.parameterCount)
+      for roi in 0..<n {
+        let x = map.injections[roi]
+        let g = cotangent.sample(roi)
         let result = phantomGradient(
-          at: hStar, steps: steps, damping: damping,
-          map: { h in workspace.evaluate(state: h, injection: x) }, lossGradient: { _ in g },
+          at: forward.equilibrium.sample(roi), steps: steps, damping: damping,
+          map: { h in single.evaluate(state: h, injection: x) }, lossGradient: { _ in g },
           vectorJacobianProduct: { h, w in
-            _ = workspace.evaluate(state: h, injection: x)
-            return workspace.vjp(cotangent: w)
+            _ = single.evaluate(state: h, injection: x)
+            return single.vjp(cotangent: w)
           },
           parameterVJP: { h, w -> [Scalar] in
             // X and θ cotangents concatenated, so that the phantom sum scales both.
-            workspace.resetParameterGradient()
-            _ = workspace.evaluate(state: h, injection: x)
-            let dx = workspace.vjp(cotangent: w, accumulatingParameters: true).injection
-            return dx.scalars + workspace.parameterGradient().parameterVector
+            single.resetParameterGradient()
+            _ = single.evaluate(state: h, injection: x)
+            let dx = single.vjp(cotangent: w, accumulatingParameters: true).injection
+            return dx.scalars + single.parameterGradient().parameterVector
           })
         let total = result.parameterGradient
         injectionCotangent.setSample(roi, to: Tensor(shape: x.shape) { total[$0] })
         phantomParameters.add(Array(total[x.count...]))
       }
+      return Backward(
+        injection: injectionCotangent,
+        parameters: block.replacingParameters(with: phantomParameters), adjointSolutions: [])
     }
-    let parameters =
-      switch gradient {
-      case .implicit: workspace.parameterGradient()
-      case .phantom: block.replacingParameters(with: phantomParameters)
-      }
-    return Backward(
-      injection: injectionCotangent, parameters: parameters,
-      adjointSolutions: adjointSolutions)
   }
 
   @inlinable

@@ -1,0 +1,230 @@
+// The block's evaluation, JVP and VJP on the workspace's packed, channel-major buffers:
+// `count` RoIs, each channel row `count · H · W` long. The public entry points pack their
+// tensors into `batch.input` / `batch.injection`, call one of these, and unpack
+// `batch.output` / `batch.injectionCotangent`.
+
+extension IFRBlockWorkspace {
+  /// Applies a per-RoI GroupNorm kernel to every RoI of a packed buffer.
+  @inlinable
+  func eachRoI(_ count: Int, _ body: (_ offset: Int, _ groupOffset: Int, _ stride: Int) -> Void) {
+    let stride = count * plane
+    for r in 0..<count { body(r * plane, r * groups, stride) }
+  }
+
+  /// `F(H; X)` for `count` RoIs from `batch.input` (H) and `batch.injection` (X) into
+  /// `batch.output`, recording the tape.
+  @inlinable
+  @_specialize(where Scalar == Double)
+  @_specialize(where Scalar == Float)
+  func evaluatePacked(count: Int) {
+    let b = batch
+    let n = channels * plane * count
+    let m = inner * plane * count
+    let h = b.input.pointer(count: n)
+    let x = b.injection.pointer(count: n)
+    let out = b.output.pointer(count: n)
+    let r = b.convInput.pointer(count: n)
+    let scratchInner = b.scratchInner.pointer(count: m)
+    let xhat1 = b.xhat1.pointer(count: m)
+    let hidden = b.hidden.pointer(count: m)
+    let scratchA = b.scratchA.pointer(count: n)
+    let xhat2 = b.xhat2.pointer(count: n)
+    let xhat3 = b.xhat3.pointer(count: n)
+    let pre = b.preActivation.pointer(count: n)
+    let s1 = b.s1.pointer(count: groups * count)
+    let s2 = b.s2.pointer(count: groups * count)
+    let s3 = b.s3.pointer(count: groups * count)
+    if form.convolvesStateOnly {
+      r.update(from: h, count: n)
+    } else {
+      for i in 0..<n { r[i] = h[i] + x[i] }
+    }
+    // hidden = ReLU(GN1(conv1(R))).
+    conv1.forward(r, count: count, into: scratchInner)
+    eachRoI(count) { offset, g, stride in
+      GroupNorm<Scalar>.normalize(
+        scratchInner + offset, channels: inner, groups: groups, plane: plane,
+        channelStride: stride, epsilon: epsilon, normalized: xhat1 + offset,
+        inverseDeviation: s1 + g)
+      GroupNorm<Scalar>.applyAffine(
+        xhat1 + offset, scale: gamma1.base, offset: beta1.base, channels: inner, plane: plane,
+        channelStride: stride, into: hidden + offset)
+    }
+    for i in 0..<m where !(hidden[i] > 0) { hidden[i] = 0 }
+    // scratchA = GN2(conv2(hidden) [+ X for mdeq]).
+    conv2.forward(hidden, count: count, into: scratchA)
+    if form == .mdeq { for i in 0..<n { scratchA[i] += x[i] } }
+    eachRoI(count) { offset, g, stride in
+      GroupNorm<Scalar>.normalize(
+        scratchA + offset, channels: channels, groups: groups, plane: plane,
+        channelStride: stride, epsilon: epsilon, normalized: xhat2 + offset,
+        inverseDeviation: s2 + g)
+      GroupNorm<Scalar>.applyAffine(
+        xhat2 + offset, scale: gamma2.base, offset: beta2.base, channels: channels,
+        plane: plane, channelStride: stride, into: scratchA + offset)
+    }
+    switch form {
+    case .eq5:
+      for i in 0..<n { out[i] = scratchA[i] + r[i] }
+    case .xshort:
+      for i in 0..<n { out[i] = scratchA[i] + x[i] }
+    case .noResidual:
+      out.update(from: scratchA, count: n)
+    case .ifrCode, .mdeq:
+      for i in 0..<n {
+        let value = scratchA[i] + r[i]
+        pre[i] = value
+        scratchA[i] = value > 0 ? value : 0
+      }
+      eachRoI(count) { offset, g, stride in
+        GroupNorm<Scalar>.normalize(
+          scratchA + offset, channels: channels, groups: groups, plane: plane,
+          channelStride: stride, epsilon: epsilon, normalized: xhat3 + offset,
+          inverseDeviation: s3 + g)
+        GroupNorm<Scalar>.applyAffine(
+          xhat3 + offset, scale: gamma3.base, offset: beta3.base, channels: channels,
+          plane: plane, channelStride: stride, into: out + offset)
+      }
+    }
+    recordedCount = count
+  }
+
+  /// `∂F/∂H · V` at the recorded point, from `batch.input` (V) into `batch.output`.
+  @inlinable
+  @_specialize(where Scalar == Double)
+  @_specialize(where Scalar == Float)
+  func jvpPacked() {
+    let count = recordedCount
+    precondition(count > 0, "IFRBlockWorkspace: evaluate a point before differentiating")
+    let b = batch
+    let n = channels * plane * count
+    let m = inner * plane * count
+    let t = b.input.pointer(count: n)
+    let out = b.output.pointer(count: n)
+    let scratchInner = b.scratchInner.pointer(count: m)
+    let scratchA = b.scratchA.pointer(count: n)
+    let xhat1 = b.xhat1.pointer(count: m)
+    let hidden = b.hidden.pointer(count: m)
+    let xhat2 = b.xhat2.pointer(count: n)
+    let xhat3 = b.xhat3.pointer(count: n)
+    let pre = b.preActivation.pointer(count: n)
+    let s1 = b.s1.pointer(count: groups * count)
+    let s2 = b.s2.pointer(count: groups * count)
+    let s3 = b.s3.pointer(count: groups * count)
+    conv1.forward(t, count: count, into: scratchInner)
+    eachRoI(count) { offset, g, stride in
+      GroupNorm<Scalar>.jvp(
+        scratchInner + offset, normalized: xhat1 + offset, inverseDeviation: s1 + g,
+        scale: gamma1.base, channels: inner, groups: groups, plane: plane,
+        channelStride: stride, into: scratchInner + offset)
+    }
+    ReLU<Scalar>.mask(scratchInner, where: hidden, count: m)
+    conv2.forward(scratchInner, count: count, into: scratchA)
+    eachRoI(count) { offset, g, stride in
+      GroupNorm<Scalar>.jvp(
+        scratchA + offset, normalized: xhat2 + offset, inverseDeviation: s2 + g,
+        scale: gamma2.base, channels: channels, groups: groups, plane: plane,
+        channelStride: stride, into: scratchA + offset)
+    }
+    switch form {
+    case .eq5:
+      for i in 0..<n { out[i] = scratchA[i] + t[i] }
+    case .xshort, .noResidual:
+      out.update(from: scratchA, count: n)
+    case .ifrCode, .mdeq:
+      for i in 0..<n { scratchA[i] += t[i] }
+      ReLU<Scalar>.mask(scratchA, where: pre, count: n)
+      eachRoI(count) { offset, g, stride in
+        GroupNorm<Scalar>.jvp(
+          scratchA + offset, normalized: xhat3 + offset, inverseDeviation: s3 + g,
+          scale: gamma3.base, channels: channels, groups: groups, plane: plane,
+          channelStride: stride, into: out + offset)
+      }
+    }
+  }
+
+  /// `Uᵀ·∂F/∂H` into `batch.output` and `Uᵀ·∂F/∂X` into `batch.injectionCotangent` at the
+  /// recorded point, from `batch.input` (U); with `parameters`, adds `Uᵀ·∂F/∂θ` (summed
+  /// over the RoIs) to the accumulators.
+  @inlinable
+  @_specialize(where Scalar == Double)
+  @_specialize(where Scalar == Float)
+  func vjpPacked(parameters: Bool) {
+    let count = recordedCount
+    precondition(count > 0, "IFRBlockWorkspace: evaluate a point before differentiating")
+    let b = batch
+    let n = channels * plane * count
+    let m = inner * plane * count
+    let u = b.input.pointer(count: n)
+    let dh = b.output.pointer(count: n)
+    let dx = b.injectionCotangent.pointer(count: n)
+    let r = b.convInput.pointer(count: n)
+    let scratchInner = b.scratchInner.pointer(count: m)
+    let scratchA = b.scratchA.pointer(count: n)
+    let scratchB = b.scratchB.pointer(count: n)
+    let xhat1 = b.xhat1.pointer(count: m)
+    let hidden = b.hidden.pointer(count: m)
+    let xhat2 = b.xhat2.pointer(count: n)
+    let xhat3 = b.xhat3.pointer(count: n)
+    let pre = b.preActivation.pointer(count: n)
+    let s1 = b.s1.pointer(count: groups * count)
+    let s2 = b.s2.pointer(count: groups * count)
+    let s3 = b.s3.pointer(count: groups * count)
+    // scratchB = ∂(GN2 output) and the direct path to the conv1 input.
+    switch form {
+    case .eq5, .xshort, .noResidual:
+      scratchB.update(from: u, count: n)
+    case .ifrCode, .mdeq:
+      eachRoI(count) { offset, g, stride in
+        GroupNorm<Scalar>.vjp(
+          u + offset, normalized: xhat3 + offset, inverseDeviation: s3 + g,
+          scale: gamma3.base, channels: channels, groups: groups, plane: plane,
+          channelStride: stride, into: scratchB + offset,
+          scaleCotangent: parameters ? dgamma3.base : nil,
+          offsetCotangent: parameters ? dbeta3.base : nil)
+      }
+      ReLU<Scalar>.mask(scratchB, where: pre, count: n)
+    }
+    // scratchA = ∂(GN2 input) = ∂(conv2 output) (and ∂X for mdeq).
+    eachRoI(count) { offset, g, stride in
+      GroupNorm<Scalar>.vjp(
+        scratchB + offset, normalized: xhat2 + offset, inverseDeviation: s2 + g,
+        scale: gamma2.base, channels: channels, groups: groups, plane: plane,
+        channelStride: stride, into: scratchA + offset,
+        scaleCotangent: parameters ? dgamma2.base : nil,
+        offsetCotangent: parameters ? dbeta2.base : nil)
+    }
+    if parameters {
+      conv2.accumulateWeightCotangent(
+        scratchA, input: hidden, count: count, into: dw2.pointer(count: dw2.count))
+    }
+    conv2.inputCotangent(scratchA, count: count, into: scratchInner)
+    ReLU<Scalar>.mask(scratchInner, where: hidden, count: m)
+    eachRoI(count) { offset, g, stride in
+      GroupNorm<Scalar>.vjp(
+        scratchInner + offset, normalized: xhat1 + offset, inverseDeviation: s1 + g,
+        scale: gamma1.base, channels: inner, groups: groups, plane: plane,
+        channelStride: stride, into: scratchInner + offset,
+        scaleCotangent: parameters ? dgamma1.base : nil,
+        offsetCotangent: parameters ? dbeta1.base : nil)
+    }
+    if parameters {
+      conv1.accumulateWeightCotangent(
+        scratchInner, input: r, count: count, into: dw1.pointer(count: dw1.count))
+    }
+    conv1.inputCotangent(scratchInner, count: count, into: dh)
+    // Direct paths: ∂R (or ∂H for mdeq) gets scratchB except for xshort and noResidual.
+    switch form {
+    case .xshort:
+      for i in 0..<n { dx[i] = dh[i] + u[i] }
+    case .eq5, .ifrCode:
+      for i in 0..<n { dh[i] += scratchB[i] }
+      dx.update(from: dh, count: n)
+    case .mdeq:
+      for i in 0..<n { dh[i] += scratchB[i] }
+      dx.update(from: scratchA, count: n)
+    case .noResidual:
+      dx.update(repeating: 0, count: n)
+    }
+  }
+}
