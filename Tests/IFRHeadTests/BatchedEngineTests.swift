@@ -1,3 +1,4 @@
+import Foundation
 import IFRHead
 import Testing
 import _DEQTestSupport
@@ -46,6 +47,41 @@ struct BatchedEngineTests {
         #expect(error < 1e-13, "\(form) \(height)×\(width) \(name): \(error)")
       }
     }
+  }
+
+  /// `Fixtures/pytorch-13x13`, written by `Tools/export_winograd_fixture.py`: 2 RoIs of
+  /// 32 × 13 × 13 (inner width 40), so that `.automatic` picks Winograd and the plane is not
+  /// a multiple of the tile.
+  static func fixture(_ name: String) throws -> URL {
+    let resources = try #require(Bundle.module.resourceURL)
+    return resources.appendingPathComponent("Fixtures/pytorch-13x13/\(name)")
+  }
+
+  @Test(
+    "PyTorch's F at 13×13 by Winograd and im2col: 1e-12 in double, 1e-5 in float",
+    arguments: [IFRBlockForm.ifrCode, .xshort, .eq5])
+  func pytorch13(_ form: IFRBlockForm) throws {
+    let block = try IFRBlock<Double>(contentsOf: Self.fixture("block.safetensors"), form: form)
+    let x: Tensor<Double> = try NPY.read(contentsOf: Self.fixture("x.npy"))
+    let h: Tensor<Double> = try NPY.read(contentsOf: Self.fixture("h_test.npy"))
+    let expected: Tensor<Double> = try NPY.read(
+      contentsOf: Self.fixture("f_\(form.referenceName)_h_test.npy"))
+    #expect(x.shape == [2, 32, 13, 13])
+    let single = try IFRBlock<Float>(
+      stateDictionary: block.stateDictionary.mapValues { $0.converted(to: Float.self) },
+      metadata: block.metadata, form: form)
+    for algorithm in [ConvolutionAlgorithm.automatic, .im2col, .winograd] {
+      let workspace = block.makeWorkspace(
+        height: 13, width: 13, capacity: 2, convolution: algorithm)
+      let error = relativeError(workspace.evaluate(state: h, injection: x), expected)
+      #expect(error < 1e-12, "\(form) \(workspace.convolutionAlgorithm): \(error)")
+      let floats = single.makeWorkspace(height: 13, width: 13, capacity: 2, convolution: algorithm)
+      let f32 = floats.evaluate(
+        state: h.converted(to: Float.self), injection: x.converted(to: Float.self))
+      let floatError = relativeError(f32.converted(to: Double.self), expected)
+      #expect(floatError < 1e-5, "\(form) \(floats.convolutionAlgorithm) float: \(floatError)")
+    }
+    #expect(block.makeWorkspace(height: 13, width: 13).convolutionAlgorithm == .winograd)
   }
 
   @Test("automatic picks Winograd from 32 channels and 4 × 4 on, im2col below")

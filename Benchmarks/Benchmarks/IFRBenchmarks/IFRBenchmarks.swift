@@ -1,50 +1,57 @@
-// The IFR block at the paper's size (N = 4 RoIs, C = 256, 14 × 14) against a plain GEMM of
-// the im2col shape (256 × 2304 × 784) measured in the same run, in Float and Double.
+// The IFR block at the paper's size (C = 256, 14 × 14) through the batched engine, against
+// a plain GEMM of the im2col shape (256 × 2304 × 196·N) measured in the same run, in Float
+// and Double.
 //
-// Flops of one F: 2 convolutions × 2 · C² · 9 · H · W · N (the GroupNorms, ReLUs and sums are
-// not counted). Rates are reported as the custom metric "MFLOP/s"; the "% of GEMM" benchmarks
-// time a GEMM and an F back to back in every iteration and report F's rate as a percentage of
-// the GEMM's, which is robust to the machine's load changing between benchmarks.
+// Flops are those of the direct convolution whatever the algorithm: one F is 2 convolutions
+// × 2 · C² · 9 · H · W · N (GroupNorms, ReLUs and sums not counted), so a Winograd F can
+// exceed the GEMM's rate. The "% of GEMM" benchmarks time a GEMM and the operation back to
+// back in every iteration and report the operation's rate as a percentage of the GEMM's,
+// which is robust to the machine's load changing between benchmarks. The solve benchmarks
+// report time as a multiple of one batched F measured in the same iteration.
 
 import Benchmark
 import DEQCore
 import DEQSolvers
 import IFRHead
 
-let roiCount = 4
 let channels = 256
 let side = 14
 let plane = side * side
-let gemmM = channels
-let gemmK = channels * 9
-let gemmN = plane * roiCount
-let flopsPerF = 2.0 * 2.0 * Double(channels * channels * 9 * plane * roiCount)
-let flopsPerGEMM = 2.0 * Double(gemmM * gemmK * gemmN)
+
+func directFlops(roiCount: Int) -> Double {
+  2.0 * 2.0 * Double(channels * channels * 9 * plane * roiCount)
+}
 
 let rateMetric = BenchmarkMetric.custom(
-  "MFLOP/s", polarity: .prefersLarger, useScalingFactor: false)
+  "GFLOP/s ×10 (direct count)", polarity: .prefersLarger, useScalingFactor: false)
 let ratioMetric = BenchmarkMetric.custom(
-  "F rate, % of GEMM", polarity: .prefersLarger, useScalingFactor: false)
+  "rate, % of the GEMM's", polarity: .prefersLarger, useScalingFactor: false)
+let multipleMetric = BenchmarkMetric.custom(
+  "time ÷ one F (×100)", polarity: .prefersSmaller, useScalingFactor: false)
 
-/// Preallocated operands of the im2col-shaped GEMM.
+/// Preallocated operands of the im2col-shaped GEMM for N RoIs.
 final class GEMMOperands<S: DEQScalar> {
+  let m = channels
+  let k = channels * 9
+  let n: Int
   var a: [S]
   var b: [S]
   var c: [S]
-  init() {
+  init(roiCount: Int) {
+    n = plane * roiCount
     var rng = SeededGenerator(seed: 1)
-    a = (0..<(gemmM * gemmK)).map { _ in rng.nextUniform(S.self) - 0.5 }
-    b = (0..<(gemmK * gemmN)).map { _ in rng.nextUniform(S.self) - 0.5 }
-    c = [S](repeating: 0, count: gemmM * gemmN)
+    a = (0..<(m * k)).map { _ in rng.nextUniform(S.self) - 0.5 }
+    b = (0..<(k * n)).map { _ in rng.nextUniform(S.self) - 0.5 }
+    c = [S](repeating: 0, count: m * n)
   }
+  var flops: Double { 2.0 * Double(m * k * n) }
   func run() {
     a.withUnsafeBufferPointer { pa in
       b.withUnsafeBufferPointer { pb in
         c.withUnsafeMutableBufferPointer { pc in
           S.blasGemm(
-            transposeA: false, transposeB: false, gemmM, gemmN, gemmK, 1,
-            pa.baseAddress.unsafelyUnwrapped, gemmK, pb.baseAddress.unsafelyUnwrapped, gemmN, 0,
-            pc.baseAddress.unsafelyUnwrapped, gemmN)
+            transposeA: false, transposeB: false, m, n, k, 1, pa.baseAddress.unsafelyUnwrapped,
+            k, pb.baseAddress.unsafelyUnwrapped, n, 0, pc.baseAddress.unsafelyUnwrapped, n)
         }
       }
     }
@@ -52,170 +59,135 @@ final class GEMMOperands<S: DEQScalar> {
   }
 }
 
-/// One F over N RoIs through a preallocated workspace.
+/// F, its JVP and its VJP over N RoIs through one preallocated workspace.
 final class BlockOperands<S: DEQScalar> {
   let workspace: IFRBlockWorkspace<S>
-  var h: [S]
-  var x: [S]
-  var y: [S]
-  var dx: [S]
-  init(form: IFRBlockForm = .ifrCode) {
+  let h: Tensor<S>
+  let x: Tensor<S>
+  var y: Tensor<S>
+  init(roiCount: Int, convolution: ConvolutionAlgorithm) {
     var rng = SeededGenerator(seed: 2)
-    let block = IFRBlock<S>(channels: channels, form: form, using: &rng)
-    workspace = block.makeWorkspace(height: side, width: side)
-    let count = roiCount * channels * plane
-    h = (0..<count).map { _ in rng.nextUniform(S.self) - 0.5 }
-    x = (0..<count).map { _ in rng.nextUniform(S.self) - 0.5 }
-    y = [S](repeating: 0, count: count)
-    dx = [S](repeating: 0, count: count)
-  }
-  func run() {
-    let size = channels * plane
-    h.withUnsafeBufferPointer { ph in
-      x.withUnsafeBufferPointer { px in
-        y.withUnsafeMutableBufferPointer { py in
-          for roi in 0..<roiCount {
-            let range = (roi * size)..<((roi + 1) * size)
-            workspace.evaluate(
-              state: UnsafeBufferPointer(rebasing: ph[range]),
-              injection: UnsafeBufferPointer(rebasing: px[range]),
-              into: UnsafeMutableBufferPointer(rebasing: py[range]))
-          }
-        }
-      }
-    }
-    blackHole(y[0])
-  }
-  /// One VJP per RoI at the last evaluated point (that of the last RoI; the cost does not
-  /// depend on the point), with or without the parameter cotangents.
-  func runVJP(accumulatingParameters: Bool) {
-    let size = channels * plane
-    h.withUnsafeBufferPointer { ph in
-      dx.withUnsafeMutableBufferPointer { px in
-        y.withUnsafeMutableBufferPointer { py in
-          for roi in 0..<roiCount {
-            let range = (roi * size)..<((roi + 1) * size)
-            workspace.vjp(
-              cotangent: UnsafeBufferPointer(rebasing: ph[range]),
-              state: UnsafeMutableBufferPointer(rebasing: py[range]),
-              injection: UnsafeMutableBufferPointer(rebasing: px[range]),
-              accumulatingParameters: accumulatingParameters)
-          }
-        }
-      }
-    }
-    blackHole(y[0])
-  }
-}
-
-func megaflops(_ flops: Double, _ duration: Duration) -> Int {
-  let seconds =
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-  return Int(flops / seconds / 1e6)
-}
-
-func registerBenchmarks<S: DEQScalar>(_ type: S.Type) {
-  let name = S.precisionName
-  let configuration = Benchmark.Configuration(
-    metrics: [.wallClock, rateMetric], warmupIterations: 3, maxDuration: .seconds(5),
-    maxIterations: 200)
-  Benchmark("GEMM 256x2304x784 (\(name))", configuration: configuration) { benchmark in
-    let operands = GEMMOperands<S>()
-    operands.run()
-    let clock = ContinuousClock()
-    benchmark.startMeasurement()
-    for _ in benchmark.scaledIterations {
-      let elapsed = clock.measure { operands.run() }
-      benchmark.measurement(rateMetric, megaflops(flopsPerGEMM, elapsed))
-    }
-  }
-  Benchmark("IFR F N4 C256 14x14 (\(name))", configuration: configuration) { benchmark in
-    let operands = BlockOperands<S>()
-    operands.run()
-    let clock = ContinuousClock()
-    benchmark.startMeasurement()
-    for _ in benchmark.scaledIterations {
-      let elapsed = clock.measure { operands.run() }
-      benchmark.measurement(rateMetric, megaflops(flopsPerF, elapsed))
-    }
-  }
-  Benchmark(
-    "IFR F vs GEMM, same iteration (\(name))",
-    configuration: .init(
-      metrics: [ratioMetric], warmupIterations: 3, maxDuration: .seconds(5), maxIterations: 100)
-  ) { benchmark in
-    let gemm = GEMMOperands<S>()
-    let block = BlockOperands<S>()
-    gemm.run()
-    block.run()
-    let clock = ContinuousClock()
-    benchmark.startMeasurement()
-    for _ in benchmark.scaledIterations {
-      let gemmRate = Double(megaflops(flopsPerGEMM, clock.measure { gemm.run() }))
-      let blockRate = Double(megaflops(flopsPerF, clock.measure { block.run() }))
-      benchmark.measurement(ratioMetric, Int((100 * blockRate / gemmRate).rounded()))
-    }
-  }
-}
-
-let multipleMetric = BenchmarkMetric.custom(
-  "time ÷ one F (×100)", polarity: .prefersSmaller, useScalingFactor: false)
-/// The solve against the map work it cannot avoid, measured in the same iteration: the
-/// forward makes 16 per-RoI F evaluations (Broyden 15), so its ideal is 16 F; the backward
-/// makes one F (the tape at H*), 16 VJPs (adjoint Broyden 15) and one VJP with parameter
-/// cotangents. 100 would mean no solver overhead at all.
-let idealMetric = BenchmarkMetric.custom(
-  "time ÷ its F and VJP work (×100)", polarity: .prefersSmaller, useScalingFactor: false)
-
-func registerSolveBenchmarks<S: DEQScalar>(_ type: S.Type) {
-  let name = S.precisionName
-  let configuration = Benchmark.Configuration(
-    metrics: [.wallClock, multipleMetric, idealMetric], warmupIterations: 1,
-    maxDuration: .seconds(10),
-    maxIterations: 20)
-  func setUp() -> (ImplicitRefinement<S>, Tensor<S>, BlockOperands<S>) {
-    var rng = SeededGenerator(seed: 3)
     let block = IFRBlock<S>(channels: channels, using: &rng)
-    let x = Tensor<S>(
-      uniformIn: -1...1, shape: [roiCount, channels, side, side], using: &rng)
-    return (ImplicitRefinement(block: block), x, BlockOperands<S>())
+    workspace = block.makeWorkspace(
+      height: side, width: side, capacity: roiCount, convolution: convolution)
+    let shape = [roiCount, channels, side, side]
+    h = Tensor(uniformIn: -1...1, shape: shape, using: &rng)
+    x = Tensor(uniformIn: -1...1, shape: shape, using: &rng)
+    y = Tensor(zeros: shape)
+    workspace.evaluate(state: h, injection: x, into: &y)
   }
-  Benchmark("IFR forward Broyden-15 N4 C256 14x14 (\(name))", configuration: configuration) {
+  func evaluate() {
+    workspace.evaluate(state: h, injection: x, into: &y)
+    blackHole(y)
+  }
+  func jvp() {
+    workspace.jvp(tangent: h, into: &y)
+    blackHole(y)
+  }
+  func vjp() { blackHole(workspace.vjp(cotangent: h)) }
+}
+
+func seconds(_ duration: Duration) -> Double {
+  Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+}
+
+func registerBlockBenchmarks<S: DEQScalar>(_ type: S.Type, roiCount: Int) {
+  let name = "\(S.precisionName) N\(roiCount)"
+  let configuration = Benchmark.Configuration(
+    metrics: [.wallClock, rateMetric, ratioMetric], warmupIterations: 2,
+    maxDuration: .seconds(4), maxIterations: 100)
+  Benchmark("GEMM 256x2304x\(plane * roiCount) (\(S.precisionName))", configuration: configuration)
+  {
+    benchmark in
+    let gemm = GEMMOperands<S>(roiCount: roiCount)
+    gemm.run()
+    let clock = ContinuousClock()
+    benchmark.startMeasurement()
+    for _ in benchmark.scaledIterations {
+      let elapsed = clock.measure { gemm.run() }
+      benchmark.measurement(rateMetric, Int((gemm.flops / seconds(elapsed) / 1e8).rounded()))
+    }
+  }
+  for convolution in [ConvolutionAlgorithm.im2col, .winograd] {
+    for (operation, flopsFactor) in [("F", 1.0), ("JVP", 1.0), ("VJP", 1.0)] {
+      Benchmark(
+        "\(operation) \(convolution) C256 14x14 (\(name))", configuration: configuration
+      ) { benchmark in
+        let gemm = GEMMOperands<S>(roiCount: roiCount)
+        let block = BlockOperands<S>(roiCount: roiCount, convolution: convolution)
+        let run: () -> Void =
+          switch operation {
+          case "F": block.evaluate
+          case "JVP": block.jvp
+          default: block.vjp
+          }
+        gemm.run()
+        run()
+        let flops = directFlops(roiCount: roiCount) * flopsFactor
+        let clock = ContinuousClock()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+          let gemmTime = clock.measure { gemm.run() }
+          let time = clock.measure { run() }
+          benchmark.measurement(rateMetric, Int((flops / seconds(time) / 1e8).rounded()))
+          let ratio = (flops / seconds(time)) / (gemm.flops / seconds(gemmTime))
+          benchmark.measurement(ratioMetric, Int((100 * ratio).rounded()))
+        }
+      }
+    }
+  }
+}
+
+func registerSolveBenchmarks<S: DEQScalar>(_ type: S.Type, roiCount: Int) {
+  let name = "\(S.precisionName) N\(roiCount)"
+  let configuration = Benchmark.Configuration(
+    metrics: [.wallClock, multipleMetric], warmupIterations: 1, maxDuration: .seconds(10),
+    maxIterations: 10)
+  func setUp() -> (ImplicitRefinement<S>, Tensor<S>, BlockOperands<S>) {
+    var rng = SeededGenerator(seed: 2)
+    let block = IFRBlock<S>(channels: channels, using: &rng)
+    let x = Tensor<S>(uniformIn: -1...1, shape: [roiCount, channels, side, side], using: &rng)
+    return (
+      ImplicitRefinement(block: block), x,
+      BlockOperands<S>(roiCount: roiCount, convolution: .automatic)
+    )
+  }
+  // Broyden 15 makes 16 batched F evaluations: 16 is the solve with no overhead at all.
+  Benchmark("forward Broyden-15 C256 14x14 (\(name))", configuration: configuration) {
     benchmark in
     let (module, x, f) = setUp()
-    f.run()
+    blackHole(module.forward(x))
     let clock = ContinuousClock()
     benchmark.startMeasurement()
     for _ in benchmark.scaledIterations {
-      let oneF = clock.measure { f.run() }
+      let oneF = clock.measure { f.evaluate() }
       let solve = clock.measure { blackHole(module.forward(x)) }
       benchmark.measurement(multipleMetric, Int((100 * (solve / oneF)).rounded()))
-      benchmark.measurement(idealMetric, Int((100 * (solve / (oneF * 16))).rounded()))
     }
   }
-  Benchmark("IFR backward Broyden-15 N4 C256 14x14 (\(name))", configuration: configuration) {
+  // The adjoint Broyden 15: one F (the tape at H*), 16 VJPs, one F and one VJP with
+  // parameter cotangents (about 19 F of work).
+  Benchmark("backward Broyden-15 C256 14x14 (\(name))", configuration: configuration) {
     benchmark in
     let (module, x, f) = setUp()
     let forward = module.forward(x)
     let cotangent = forward.equilibrium
-    f.run()
+    blackHole(module.backward(forward, cotangent: cotangent))
     let clock = ContinuousClock()
     benchmark.startMeasurement()
     for _ in benchmark.scaledIterations {
-      let oneF = clock.measure { f.run() }
-      let oneVJP = clock.measure { f.runVJP(accumulatingParameters: false) }
-      let oneParameterVJP = clock.measure { f.runVJP(accumulatingParameters: true) }
+      let oneF = clock.measure { f.evaluate() }
       let back = clock.measure { blackHole(module.backward(forward, cotangent: cotangent)) }
       benchmark.measurement(multipleMetric, Int((100 * (back / oneF)).rounded()))
-      let work = oneF + oneVJP * 16 + oneParameterVJP
-      benchmark.measurement(idealMetric, Int((100 * (back / work)).rounded()))
     }
   }
 }
 
 let benchmarks: @Sendable () -> Void = {
-  registerSolveBenchmarks(Float.self)
-  registerSolveBenchmarks(Double.self)
-  registerBenchmarks(Float.self)
-  registerBenchmarks(Double.self)
+  for roiCount in [4, 16] {
+    registerSolveBenchmarks(Float.self, roiCount: roiCount)
+    registerSolveBenchmarks(Double.self, roiCount: roiCount)
+  }
+  registerBlockBenchmarks(Float.self, roiCount: 4)
+  registerBlockBenchmarks(Double.self, roiCount: 4)
 }

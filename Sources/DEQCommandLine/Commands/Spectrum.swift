@@ -53,8 +53,7 @@ struct Spectrum: PrecisionDispatchingCommand {
     } else if at == .zero {
       points = Array(repeating: Tensor(zeros: loaded.roiShape), count: loaded.batch)
     } else {
-      for roi in 0..<loaded.batch {
-        let solution = loaded.solveTightly(roi: roi, maxIterations: 500)
+      for (roi, solution) in loaded.solveAllTightly(maxIterations: 500).enumerated() {
         points.append(solution.fixedPoint)
         if !solution.status.isConverged {
           solved = false

@@ -155,14 +155,14 @@ struct LoadedProblem<Scalar: DEQScalar> {
   /// (above the rounding floor of each precision for these blocks).
   static var tightTolerance: Double { Scalar.self == Double.self ? 1e-11 : 1e-5 }
 
-  /// Solves one RoI's equilibrium tightly with Broyden from H0 = 0: both the absolute and
-  /// the relative residual below `tolerance` (default ``tightTolerance``).
-  func solveTightly(
-    roi: Int, tolerance: Double? = nil, maxIterations: Int = 300
-  ) -> FixedPointSolution<Tensor<Scalar>> {
+  /// Solves every RoI's equilibrium tightly with Broyden from H0 = 0, in lockstep: both the
+  /// absolute and the relative residual below `tolerance` (default ``tightTolerance``).
+  func solveAllTightly(
+    tolerance: Double? = nil, maxIterations: Int = 300
+  ) -> [FixedPointSolution<Tensor<Scalar>>] {
     let tolerance = tolerance ?? Self.tightTolerance
-    return DEQSolvers.solve(
-      fixedPointProblem(roi: roi), using: Broyden(),
+    return solveAll(
+      using: Broyden(),
       stopping: StoppingCriteria(
         tolerance: .both(absolute: tolerance, relative: tolerance), maxIterations: maxIterations))
   }

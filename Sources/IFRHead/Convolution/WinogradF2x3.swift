@@ -27,35 +27,38 @@ enum _WinogradF2x3<Scalar: DEQScalar> {
   /// × 3 × 3`), or, with `transposed`, the kernels of the transposed convolution
   /// `g'[i, o] = weight[o, i]` rotated by 180° (`U` is then `[16][inChannels][outChannels]`).
   @inlinable
+  @_specialize(where Scalar == Double)
+  @_specialize(where Scalar == Float)
   static func transformWeight(
     _ weight: UnsafePointer<Scalar>, outChannels: Int, inChannels: Int, transposed: Bool,
     into u: UnsafeMutablePointer<Scalar>
   ) {
-    let (rows, columns) = transposed ? (inChannels, outChannels) : (outChannels, inChannels)
-    let matrix = rows * columns
+    let columns = transposed ? outChannels : inChannels
+    let matrix = outChannels * inChannels
+    let half: Scalar = 0.5
     for o in 0..<outChannels {
       for i in 0..<inChannels {
         let w = weight + (o * inChannels + i) * 9
-        var g = [[Scalar]](repeating: [0, 0, 0], count: 3)
-        for a in 0..<3 {
-          for b in 0..<3 { g[a][b] = transposed ? w[(2 - a) * 3 + (2 - b)] : w[a * 3 + b] }
+        @inline(__always) func g(_ a: Int, _ b: Int) -> Scalar {
+          transposed ? w[(2 - a) * 3 + (2 - b)] : w[a * 3 + b]
         }
-        // G g: 4 × 3.
-        var gg = [[Scalar]](repeating: [0, 0, 0], count: 4)
-        for b in 0..<3 {
-          gg[0][b] = g[0][b]
-          gg[1][b] = (g[0][b] + g[1][b] + g[2][b]) / 2
-          gg[2][b] = (g[0][b] - g[1][b] + g[2][b]) / 2
-          gg[3][b] = g[2][b]
-        }
-        // (G g) Gᵀ: 4 × 4.
         let (row, column) = transposed ? (i, o) : (o, i)
+        let target = u + row * columns + column
         for a in 0..<4 {
-          let values = [
-            gg[a][0], (gg[a][0] + gg[a][1] + gg[a][2]) / 2, (gg[a][0] - gg[a][1] + gg[a][2]) / 2,
-            gg[a][2],
-          ]
-          for b in 0..<4 { u[(a * 4 + b) * matrix + row * columns + column] = values[b] }
+          // Row a of G g: G's row a applied to g's columns.
+          @inline(__always) func gg(_ b: Int) -> Scalar {
+            switch a {
+            case 0: g(0, b)
+            case 1: (g(0, b) + g(1, b) + g(2, b)) * half
+            case 2: (g(0, b) - g(1, b) + g(2, b)) * half
+            default: g(2, b)
+            }
+          }
+          let (r0, r1, r2) = (gg(0), gg(1), gg(2))
+          target[(a * 4 + 0) * matrix] = r0
+          target[(a * 4 + 1) * matrix] = (r0 + r1 + r2) * half
+          target[(a * 4 + 2) * matrix] = (r0 - r1 + r2) * half
+          target[(a * 4 + 3) * matrix] = r2
         }
       }
     }

@@ -120,6 +120,8 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
   ///   converge keeps its status (`FixedPointStatus`) and its lowest-residual iterate.
   /// - Complexity: one batched F evaluation per solver round (16 for Broyden 15) plus the
   ///   solver's own `O(m · C·H·W)` per RoI and step.
+  @_specialize(where Scalar == Double)
+  @_specialize(where Scalar == Float)
   public func forward(_ injection: Tensor<Scalar>) -> Forward {
     let (n, _, _) = geometry(injection)
     var equilibrium = Tensor<Scalar>(zeros: injection.shape)
@@ -165,6 +167,8 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
   /// - Complexity: implicit: one batched F evaluation, one batched VJP (no parameters) per
   ///   backward round and one with parameters; phantom: `k` F evaluations and `2k` VJPs per
   ///   RoI.
+  @_specialize(where Scalar == Double)
+  @_specialize(where Scalar == Float)
   public func backward(_ forward: Forward, cotangent: Tensor<Scalar>) -> Backward {
     let (n, _, _) = geometry(forward.injection)
     precondition(cotangent.shape == forward.injection.shape, "cotangent shape mismatch")

@@ -21,6 +21,8 @@ final class _RoIBatchMap<Scalar: DEQScalar> {
   }
 
   /// `F(Hᵢ; Xᵢ)` for the active RoIs (the others keep their points: the driver ignores them).
+  @_specialize(where Scalar == Double)
+  @_specialize(where Scalar == Float)
   func forward(_ points: [Tensor<Scalar>], _ active: [Bool]) -> [Tensor<Scalar>] {
     let rois = points.indices.filter { active[$0] }
     let values = workspace.evaluate(
@@ -32,6 +34,8 @@ final class _RoIBatchMap<Scalar: DEQScalar> {
 
   /// The adjoint map `uᵢ ↦ uᵢ·∂F/∂H(Hᵢ*) + gᵢ` for the active RoIs. The workspace records the
   /// linearisation at the equilibria of the active RoIs, again only when that set changes.
+  @_specialize(where Scalar == Double)
+  @_specialize(where Scalar == Float)
   func adjoint(equilibria: [Tensor<Scalar>], lossGradients: [Tensor<Scalar>])
     -> ([Tensor<Scalar>], [Bool]) -> [Tensor<Scalar>]
   {
