@@ -4,11 +4,24 @@
 // `batch.output` / `batch.injectionCotangent`.
 
 extension IFRBlockWorkspace {
-  /// Applies a per-RoI GroupNorm kernel to every RoI of a packed buffer.
+  /// Runs a GroupNorm kernel on every (RoI, group) of a packed buffer of `channels` rows:
+  /// `body(offset, firstChannel, deviation, stride)` gets the group's first scalar, its
+  /// first channel, its inverse-deviation slot and the channel stride. Groups run in
+  /// parallel (each owns its channels' parameter cotangents), RoIs in order within a group.
   @inlinable
-  func eachRoI(_ count: Int, _ body: (_ offset: Int, _ groupOffset: Int, _ stride: Int) -> Void) {
+  func forEachGroup(
+    _ count: Int, channels: Int,
+    _ body: (_ offset: Int, _ firstChannel: Int, _ deviation: Int, _ stride: Int) -> Void
+  ) {
     let stride = count * plane
-    for r in 0..<count { body(r * plane, r * groups, stride) }
+    let perGroup = channels / groups
+    _ParallelRanges.forEach(groups, parts: BLASThreads.count) { _, range in
+      for g in range {
+        for r in 0..<count {
+          body(r * plane + g * perGroup * stride, g * perGroup, r * groups + g, stride)
+        }
+      }
+    }
   }
 
   /// `F(H; X)` for `count` RoIs from `batch.input` (H) and `batch.injection` (X) into
@@ -41,27 +54,28 @@ extension IFRBlockWorkspace {
     }
     // hidden = ReLU(GN1(conv1(R))).
     conv1.forward(r, count: count, into: scratchInner)
-    eachRoI(count) { offset, g, stride in
+    forEachGroup(count, channels: inner) { offset, c, d, stride in
       GroupNorm<Scalar>.normalize(
-        scratchInner + offset, channels: inner, groups: groups, plane: plane,
+        scratchInner + offset, channels: inner / groups, groups: 1, plane: plane,
         channelStride: stride, epsilon: epsilon, normalized: xhat1 + offset,
-        inverseDeviation: s1 + g)
+        inverseDeviation: s1 + d)
       GroupNorm<Scalar>.applyAffine(
-        xhat1 + offset, scale: gamma1.base, offset: beta1.base, channels: inner, plane: plane,
-        channelStride: stride, into: hidden + offset)
+        xhat1 + offset, scale: gamma1.base + c, offset: beta1.base + c,
+        channels: inner / groups, plane: plane, channelStride: stride, into: hidden + offset)
     }
     for i in 0..<m where !(hidden[i] > 0) { hidden[i] = 0 }
     // scratchA = GN2(conv2(hidden) [+ X for mdeq]).
     conv2.forward(hidden, count: count, into: scratchA)
     if form == .mdeq { for i in 0..<n { scratchA[i] += x[i] } }
-    eachRoI(count) { offset, g, stride in
+    forEachGroup(count, channels: channels) { offset, c, d, stride in
       GroupNorm<Scalar>.normalize(
-        scratchA + offset, channels: channels, groups: groups, plane: plane,
+        scratchA + offset, channels: channels / groups, groups: 1, plane: plane,
         channelStride: stride, epsilon: epsilon, normalized: xhat2 + offset,
-        inverseDeviation: s2 + g)
+        inverseDeviation: s2 + d)
       GroupNorm<Scalar>.applyAffine(
-        xhat2 + offset, scale: gamma2.base, offset: beta2.base, channels: channels,
-        plane: plane, channelStride: stride, into: scratchA + offset)
+        xhat2 + offset, scale: gamma2.base + c, offset: beta2.base + c,
+        channels: channels / groups, plane: plane, channelStride: stride,
+        into: scratchA + offset)
     }
     switch form {
     case .eq5:
@@ -76,14 +90,14 @@ extension IFRBlockWorkspace {
         pre[i] = value
         scratchA[i] = value > 0 ? value : 0
       }
-      eachRoI(count) { offset, g, stride in
+      forEachGroup(count, channels: channels) { offset, c, d, stride in
         GroupNorm<Scalar>.normalize(
-          scratchA + offset, channels: channels, groups: groups, plane: plane,
+          scratchA + offset, channels: channels / groups, groups: 1, plane: plane,
           channelStride: stride, epsilon: epsilon, normalized: xhat3 + offset,
-          inverseDeviation: s3 + g)
+          inverseDeviation: s3 + d)
         GroupNorm<Scalar>.applyAffine(
-          xhat3 + offset, scale: gamma3.base, offset: beta3.base, channels: channels,
-          plane: plane, channelStride: stride, into: out + offset)
+          xhat3 + offset, scale: gamma3.base + c, offset: beta3.base + c,
+          channels: channels / groups, plane: plane, channelStride: stride, into: out + offset)
       }
     }
     recordedCount = count
@@ -112,18 +126,18 @@ extension IFRBlockWorkspace {
     let s2 = b.s2.pointer(count: groups * count)
     let s3 = b.s3.pointer(count: groups * count)
     conv1.forward(t, count: count, into: scratchInner)
-    eachRoI(count) { offset, g, stride in
+    forEachGroup(count, channels: inner) { offset, c, d, stride in
       GroupNorm<Scalar>.jvp(
-        scratchInner + offset, normalized: xhat1 + offset, inverseDeviation: s1 + g,
-        scale: gamma1.base, channels: inner, groups: groups, plane: plane,
+        scratchInner + offset, normalized: xhat1 + offset, inverseDeviation: s1 + d,
+        scale: gamma1.base + c, channels: inner / groups, groups: 1, plane: plane,
         channelStride: stride, into: scratchInner + offset)
     }
     ReLU<Scalar>.mask(scratchInner, where: hidden, count: m)
     conv2.forward(scratchInner, count: count, into: scratchA)
-    eachRoI(count) { offset, g, stride in
+    forEachGroup(count, channels: channels) { offset, c, d, stride in
       GroupNorm<Scalar>.jvp(
-        scratchA + offset, normalized: xhat2 + offset, inverseDeviation: s2 + g,
-        scale: gamma2.base, channels: channels, groups: groups, plane: plane,
+        scratchA + offset, normalized: xhat2 + offset, inverseDeviation: s2 + d,
+        scale: gamma2.base + c, channels: channels / groups, groups: 1, plane: plane,
         channelStride: stride, into: scratchA + offset)
     }
     switch form {
@@ -134,10 +148,10 @@ extension IFRBlockWorkspace {
     case .ifrCode, .mdeq:
       for i in 0..<n { scratchA[i] += t[i] }
       ReLU<Scalar>.mask(scratchA, where: pre, count: n)
-      eachRoI(count) { offset, g, stride in
+      forEachGroup(count, channels: channels) { offset, c, d, stride in
         GroupNorm<Scalar>.jvp(
-          scratchA + offset, normalized: xhat3 + offset, inverseDeviation: s3 + g,
-          scale: gamma3.base, channels: channels, groups: groups, plane: plane,
+          scratchA + offset, normalized: xhat3 + offset, inverseDeviation: s3 + d,
+          scale: gamma3.base + c, channels: channels / groups, groups: 1, plane: plane,
           channelStride: stride, into: out + offset)
       }
     }
@@ -175,24 +189,24 @@ extension IFRBlockWorkspace {
     case .eq5, .xshort, .noResidual:
       scratchB.update(from: u, count: n)
     case .ifrCode, .mdeq:
-      eachRoI(count) { offset, g, stride in
+      forEachGroup(count, channels: channels) { offset, c, d, stride in
         GroupNorm<Scalar>.vjp(
-          u + offset, normalized: xhat3 + offset, inverseDeviation: s3 + g,
-          scale: gamma3.base, channels: channels, groups: groups, plane: plane,
+          u + offset, normalized: xhat3 + offset, inverseDeviation: s3 + d,
+          scale: gamma3.base + c, channels: channels / groups, groups: 1, plane: plane,
           channelStride: stride, into: scratchB + offset,
-          scaleCotangent: parameters ? dgamma3.base : nil,
-          offsetCotangent: parameters ? dbeta3.base : nil)
+          scaleCotangent: parameters ? dgamma3.base + c : nil,
+          offsetCotangent: parameters ? dbeta3.base + c : nil)
       }
       ReLU<Scalar>.mask(scratchB, where: pre, count: n)
     }
     // scratchA = ∂(GN2 input) = ∂(conv2 output) (and ∂X for mdeq).
-    eachRoI(count) { offset, g, stride in
+    forEachGroup(count, channels: channels) { offset, c, d, stride in
       GroupNorm<Scalar>.vjp(
-        scratchB + offset, normalized: xhat2 + offset, inverseDeviation: s2 + g,
-        scale: gamma2.base, channels: channels, groups: groups, plane: plane,
+        scratchB + offset, normalized: xhat2 + offset, inverseDeviation: s2 + d,
+        scale: gamma2.base + c, channels: channels / groups, groups: 1, plane: plane,
         channelStride: stride, into: scratchA + offset,
-        scaleCotangent: parameters ? dgamma2.base : nil,
-        offsetCotangent: parameters ? dbeta2.base : nil)
+        scaleCotangent: parameters ? dgamma2.base + c : nil,
+        offsetCotangent: parameters ? dbeta2.base + c : nil)
     }
     if parameters {
       conv2.accumulateWeightCotangent(
@@ -200,13 +214,13 @@ extension IFRBlockWorkspace {
     }
     conv2.inputCotangent(scratchA, count: count, into: scratchInner)
     ReLU<Scalar>.mask(scratchInner, where: hidden, count: m)
-    eachRoI(count) { offset, g, stride in
+    forEachGroup(count, channels: inner) { offset, c, d, stride in
       GroupNorm<Scalar>.vjp(
-        scratchInner + offset, normalized: xhat1 + offset, inverseDeviation: s1 + g,
-        scale: gamma1.base, channels: inner, groups: groups, plane: plane,
+        scratchInner + offset, normalized: xhat1 + offset, inverseDeviation: s1 + d,
+        scale: gamma1.base + c, channels: inner / groups, groups: 1, plane: plane,
         channelStride: stride, into: scratchInner + offset,
-        scaleCotangent: parameters ? dgamma1.base : nil,
-        offsetCotangent: parameters ? dbeta1.base : nil)
+        scaleCotangent: parameters ? dgamma1.base + c : nil,
+        offsetCotangent: parameters ? dbeta1.base + c : nil)
     }
     if parameters {
       conv1.accumulateWeightCotangent(

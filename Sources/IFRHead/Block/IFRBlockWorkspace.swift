@@ -100,13 +100,14 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
     plane = height * width
     form = block.form
     epsilon = block.epsilon
+    let scratch = _ConvolutionScratch<Scalar>()
     let conv1 = _BatchedConvolution<Scalar>(
       weight: block.conv1Weight.effectiveWeight, height: height, width: width,
-      algorithm: convolution)
+      algorithm: convolution, scratch: scratch)
     self.conv1 = conv1
     conv2 = _BatchedConvolution(
       weight: block.conv2Weight.effectiveWeight, height: height, width: width,
-      algorithm: convolution)
+      algorithm: convolution, scratch: scratch)
     convolutionAlgorithm = conv1.algorithm
     func copied(_ tensor: Tensor<Scalar>) -> _ScalarBuffer<Scalar> {
       let buffer = _ScalarBuffer<Scalar>(count: tensor.count)
@@ -132,8 +133,6 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
     dbeta3 = _ScalarBuffer(count: c)
     batch = _BatchBuffers(
       capacity: Swift.max(capacity, 1), channels: c, inner: k, groups: groups, plane: plane)
-    conv1.reserve(batch.capacity)
-    conv2.reserve(batch.capacity)
   }
 
   /// The number of scalars in one RoI, `C · H · W`.
@@ -152,8 +151,6 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
     batch = _BatchBuffers(
       capacity: count, channels: channels, inner: inner, groups: groups, plane: plane)
     recordedCount = 0
-    conv1.reserve(count)
-    conv2.reserve(count)
   }
 
   /// Runs `body` with this call's BLAS thread count, restoring the previous one: the

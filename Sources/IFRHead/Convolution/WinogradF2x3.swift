@@ -23,20 +23,20 @@ enum _WinogradF2x3<Scalar: DEQScalar> {
     ((height + 1) / 2, (width + 1) / 2)
   }
 
-  /// `U[ξ][o][i] = (G g Gᵀ)[ξ]` for a kernel `g = weight[o, i]` (`outChannels × inChannels
+  /// `U[ξ][o][i] = (G g Gᵀ)[ξ]` for the kernels of the output channels `o` in `range`, a kernel `g = weight[o, i]` (`outChannels × inChannels
   /// × 3 × 3`), or, with `transposed`, the kernels of the transposed convolution
   /// `g'[i, o] = weight[o, i]` rotated by 180° (`U` is then `[16][inChannels][outChannels]`).
   @inlinable
   @_specialize(where Scalar == Double)
   @_specialize(where Scalar == Float)
   static func transformWeight(
-    _ weight: UnsafePointer<Scalar>, outChannels: Int, inChannels: Int, transposed: Bool,
-    into u: UnsafeMutablePointer<Scalar>
+    _ weight: UnsafePointer<Scalar>, outChannels: Int, inChannels: Int, range: Range<Int>,
+    transposed: Bool, into u: UnsafeMutablePointer<Scalar>
   ) {
     let columns = transposed ? outChannels : inChannels
     let matrix = outChannels * inChannels
     let half: Scalar = 0.5
-    for o in 0..<outChannels {
+    for o in range {
       for i in 0..<inChannels {
         let w = weight + (o * inChannels + i) * 9
         @inline(__always) func g(_ a: Int, _ b: Int) -> Scalar {
@@ -68,12 +68,13 @@ enum _WinogradF2x3<Scalar: DEQScalar> {
   ///
   /// - Parameters:
   ///   - input: `channels` rows, `channelStride` apart, each holding `roiCount` planes.
+  ///   - range: the channels to transform (the others are left as they are).
   ///   - rowScratch: `4 · (2·⌈W/2⌉ + 2) + W` scalars.
   ///   - v: `16 · channels · T` scalars.
   @inlinable
   static func transformInput(
-    _ input: UnsafePointer<Scalar>, channels: Int, roiCount: Int, height: Int, width: Int,
-    channelStride: Int, rowScratch: UnsafeMutablePointer<Scalar>,
+    _ input: UnsafePointer<Scalar>, channels: Int, range: Range<Int>, roiCount: Int,
+    height: Int, width: Int, channelStride: Int, rowScratch: UnsafeMutablePointer<Scalar>,
     into v: UnsafeMutablePointer<Scalar>
   ) {
     let plane = height * width
@@ -87,7 +88,7 @@ enum _WinogradF2x3<Scalar: DEQScalar> {
     let t3 = rowScratch + 3 * padded
     let zeros = rowScratch + 4 * padded
     zeros.update(repeating: 0, count: width)
-    for c in 0..<channels {
+    for c in range {
       for r in 0..<roiCount {
         let source = input + c * channelStride + r * plane
         for ty in 0..<tileRows {
@@ -144,11 +145,13 @@ enum _WinogradF2x3<Scalar: DEQScalar> {
   /// `y = Aᵀ m A` for every channel and tile: the products `[16][channels][T]` back to a
   /// channel-major batch (`channels` rows `channelStride` apart), cropping partial tiles.
   ///
-  /// - Parameter rowScratch: `2 · 2·⌈W/2⌉` scalars.
+  /// - Parameters:
+  ///   - range: the channels to write.
+  ///   - rowScratch: `2 · 2·⌈W/2⌉` scalars.
   @inlinable
   static func transformOutput(
-    _ m: UnsafePointer<Scalar>, channels: Int, roiCount: Int, height: Int, width: Int,
-    channelStride: Int, rowScratch: UnsafeMutablePointer<Scalar>,
+    _ m: UnsafePointer<Scalar>, channels: Int, range: Range<Int>, roiCount: Int, height: Int,
+    width: Int, channelStride: Int, rowScratch: UnsafeMutablePointer<Scalar>,
     into output: UnsafeMutablePointer<Scalar>
   ) {
     let plane = height * width
@@ -158,7 +161,7 @@ enum _WinogradF2x3<Scalar: DEQScalar> {
     let paddedWidth = 2 * tileColumns
     let upper = rowScratch
     let lower = rowScratch + paddedWidth
-    for c in 0..<channels {
+    for c in range {
       for r in 0..<roiCount {
         let target = output + c * channelStride + r * plane
         for ty in 0..<tileRows {
