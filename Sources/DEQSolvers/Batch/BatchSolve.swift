@@ -4,7 +4,8 @@
 // coupled (torchdeq stops a whole batch on the batch's worst residual and shares one
 // line-search step; we do neither). The lockstep driver advances every active problem by
 // one map evaluation per round, so a batched map can evaluate all active problems in one
-// call, and each problem performs exactly the arithmetic of its solo solve.
+// call, and each problem performs exactly the arithmetic of its solo solve; without
+// observers or diagnostics the problems' steps of a round run in parallel.
 
 /// Solves independent problems, each exactly as `solve(_:using:stopping:diagnostics:observer:)`
 /// would alone.
@@ -118,10 +119,22 @@ func _solveLockstep<K: _VectorKernel>(
         runs[i].stepper.setMapValue(values[i])
       }
       values.removeAll()
-      for i in runs.indices where active[i] {
-        runs[i].deliver()
-        active[i] = runs[i].status == nil
+      // Each problem's step touches only its own run: with no observer or diagnostics
+      // (user closures, which may not be thread-safe) they run on every core the caller's
+      // BLAS thread count allows, each with single-threaded BLAS.
+      let stepping = runs.indices.filter { active[$0] }
+      let parts =
+        observer == nil && diagnostics == nil ? Swift.min(BLASThreads.count, stepping.count) : 1
+      if parts > 1 {
+        BLASThreads.withCount(1) {
+          _ParallelRanges.forEach(stepping.count, parts: parts) { _, range in
+            for j in range { runs[stepping[j]].deliver() }
+          }
+        }
+      } else {
+        for i in stepping { runs[i].deliver() }
       }
+      for i in stepping { active[i] = runs[i].status == nil }
     }
     return runs.map { $0.solution() }
   }

@@ -234,18 +234,12 @@ extension GroupNorm {
     let count = Double(perGroup * plane)
     for g in 0..<groups {
       var sum: Double = 0
-      for k in 0..<perGroup {
-        let x = input + (g * perGroup + k) * stride
-        for i in 0..<plane { sum += Double(x[i]) }
-      }
+      for k in 0..<perGroup { sum += rowSum(input + (g * perGroup + k) * stride, plane) }
       let exactMean = sum / count
       var squares: Double = 0
       for k in 0..<perGroup {
-        let x = input + (g * perGroup + k) * stride
-        for i in 0..<plane {
-          let d = Double(x[i]) - exactMean
-          squares += d * d
-        }
+        squares += rowSquaredDeviation(
+          input + (g * perGroup + k) * stride, plane, mean: exactMean)
       }
       let mean = Scalar(exactMean)
       let s = Scalar(1 / (squares / count + Double(epsilon)).squareRoot())
@@ -291,12 +285,9 @@ extension GroupNorm {
       var projection: Double = 0
       for k in 0..<perGroup {
         let offset = (g * perGroup + k) * stride
-        let t = tangent + offset
-        let xhat = normalized + offset
-        for i in 0..<plane {
-          sum += Double(t[i])
-          projection += Double(t[i]) * Double(xhat[i])
-        }
+        let row = rowSumAndProjection(tangent + offset, normalized + offset, plane)
+        sum += row.sum
+        projection += row.projection
       }
       let mean = Scalar(sum / count)
       let meanProjection = Scalar(projection / count)
@@ -331,12 +322,7 @@ extension GroupNorm {
         let c = g * perGroup + k
         let dy = cotangent + c * stride
         let xhat = normalized + c * stride
-        var channelSum: Double = 0
-        var channelProjection: Double = 0
-        for i in 0..<plane {
-          channelSum += Double(dy[i])
-          channelProjection += Double(dy[i]) * Double(xhat[i])
-        }
+        let (channelSum, channelProjection) = rowSumAndProjection(dy, xhat, plane)
         scaleCotangent?[c] += Scalar(channelProjection)
         offsetCotangent?[c] += Scalar(channelSum)
         sum += Double(gamma[c]) * channelSum
@@ -354,5 +340,83 @@ extension GroupNorm {
         for i in 0..<plane { dx[i] = s * (a * dy[i] - mean - xhat[i] * meanProjection) }
       }
     }
+  }
+
+  // MARK: Row reductions
+  //
+  // Four independent Double accumulators per row, so the additions pipeline (a single
+  // accumulator serialises on the adder's latency), combined in a fixed order: the result
+  // depends only on the row, never on the batch or the stride.
+
+  /// `Σ x[i]` over one row.
+  @inlinable @inline(__always)
+  static func rowSum(_ x: UnsafePointer<Scalar>, _ count: Int) -> Double {
+    var (a, b, c, d) = (0.0, 0.0, 0.0, 0.0)
+    var i = 0
+    while i + 4 <= count {
+      a += Double(x[i])
+      b += Double(x[i + 1])
+      c += Double(x[i + 2])
+      d += Double(x[i + 3])
+      i += 4
+    }
+    while i < count {
+      a += Double(x[i])
+      i += 1
+    }
+    return (a + b) + (c + d)
+  }
+
+  /// `Σ (x[i] − mean)²` over one row.
+  @inlinable @inline(__always)
+  static func rowSquaredDeviation(_ x: UnsafePointer<Scalar>, _ count: Int, mean: Double)
+    -> Double
+  {
+    var (a, b, c, d) = (0.0, 0.0, 0.0, 0.0)
+    var i = 0
+    while i + 4 <= count {
+      let (e0, e1) = (Double(x[i]) - mean, Double(x[i + 1]) - mean)
+      let (e2, e3) = (Double(x[i + 2]) - mean, Double(x[i + 3]) - mean)
+      a += e0 * e0
+      b += e1 * e1
+      c += e2 * e2
+      d += e3 * e3
+      i += 4
+    }
+    while i < count {
+      let e = Double(x[i]) - mean
+      a += e * e
+      i += 1
+    }
+    return (a + b) + (c + d)
+  }
+
+  /// `(Σ t[i], Σ t[i]·x̂[i])` over one row.
+  @inlinable @inline(__always)
+  static func rowSumAndProjection(
+    _ t: UnsafePointer<Scalar>, _ xhat: UnsafePointer<Scalar>, _ count: Int
+  ) -> (sum: Double, projection: Double) {
+    var (a, b, c, d) = (0.0, 0.0, 0.0, 0.0)
+    var (p, q, r, s) = (0.0, 0.0, 0.0, 0.0)
+    var i = 0
+    while i + 4 <= count {
+      let (t0, t1, t2, t3) = (Double(t[i]), Double(t[i + 1]), Double(t[i + 2]), Double(t[i + 3]))
+      a += t0
+      b += t1
+      c += t2
+      d += t3
+      p += t0 * Double(xhat[i])
+      q += t1 * Double(xhat[i + 1])
+      r += t2 * Double(xhat[i + 2])
+      s += t3 * Double(xhat[i + 3])
+      i += 4
+    }
+    while i < count {
+      let t0 = Double(t[i])
+      a += t0
+      p += t0 * Double(xhat[i])
+      i += 1
+    }
+    return ((a + b) + (c + d), (p + q) + (r + s))
   }
 }
