@@ -48,6 +48,9 @@ public func solve<V: ContiguousVectorSpace>(
 ///   - stopping: the criteria, applied to each problem separately.
 ///   - diagnostics: an optional per-step measurement, applied to each problem.
 ///   - observer: sees `(problem index, entry, iterate)`; `.stop` stops that problem only.
+///   - parallelism: how many cores the problems' steps of a round may share when there is
+///     no observer and no diagnostics (default: `BLASThreads.count`); each step then runs
+///     with single-threaded BLAS.
 /// - Returns: one solution per start, in order.
 /// - Complexity: at most `max(mapEvaluations)` calls of `map`.
 @inlinable
@@ -57,11 +60,12 @@ public func solve<V: ContiguousVectorSpace>(
   using algorithm: any FixedPointAlgorithm,
   stopping: StoppingCriteria = StoppingCriteria(),
   diagnostics: StepDiagnostics<V>? = nil,
-  observer: ((Int, TraceEntry, V) -> ObserverAction)? = nil
+  observer: ((Int, TraceEntry, V) -> ObserverAction)? = nil,
+  parallelism: Int? = nil
 ) -> [FixedPointSolution<V>] {
   _solveLockstep(
     starts, map: map, kernel: _ContiguousKernel<V>.self, algorithm, stopping,
-    diagnostics, observer)
+    diagnostics, observer, parallelism ?? BLASThreads.count)
 }
 
 /// The batched-map solve for iterates of any `VectorSpace`.
@@ -73,11 +77,12 @@ public func solve<V: VectorSpace>(
   using algorithm: any FixedPointAlgorithm,
   stopping: StoppingCriteria = StoppingCriteria(),
   diagnostics: StepDiagnostics<V>? = nil,
-  observer: ((Int, TraceEntry, V) -> ObserverAction)? = nil
+  observer: ((Int, TraceEntry, V) -> ObserverAction)? = nil,
+  parallelism: Int? = nil
 ) -> [FixedPointSolution<V>] {
   _solveLockstep(
     starts, map: map, kernel: _GenericKernel<V>.self, algorithm, stopping,
-    diagnostics, observer)
+    diagnostics, observer, parallelism ?? BLASThreads.count)
 }
 
 @inlinable
@@ -85,7 +90,7 @@ func _solveLockstep<K: _VectorKernel>(
   _ starts: [K.Vector], map: ([K.Vector], [Bool]) -> [K.Vector], kernel: K.Type,
   _ algorithm: any FixedPointAlgorithm, _ stopping: StoppingCriteria,
   _ diagnostics: StepDiagnostics<K.Vector>?,
-  _ observer: ((Int, TraceEntry, K.Vector) -> ObserverAction)?
+  _ observer: ((Int, TraceEntry, K.Vector) -> ObserverAction)?, _ parallelism: Int
 ) -> [FixedPointSolution<K.Vector>] {
   // The runs (and the solo maps their steppers hold) end with this call.
   withoutActuallyEscaping(map) { map in

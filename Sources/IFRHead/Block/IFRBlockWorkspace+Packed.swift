@@ -15,7 +15,7 @@ extension IFRBlockWorkspace {
   ) {
     let stride = count * plane
     let perGroup = channels / groups
-    _ParallelRanges.forEach(groups, parts: BLASThreads.count) { _, range in
+    _ParallelRanges.forEach(groups, parts: parts) { _, range in
       for g in range {
         for r in 0..<count {
           body(r * plane + g * perGroup * stride, g * perGroup, r * groups + g, stride)
@@ -53,7 +53,7 @@ extension IFRBlockWorkspace {
       for i in 0..<n { r[i] = h[i] + x[i] }
     }
     // hidden = ReLU(GN1(conv1(R))).
-    conv1.forward(r, count: count, into: scratchInner)
+    conv1.forward(r, count: count, parts: parts, into: scratchInner)
     forEachGroup(count, channels: inner) { offset, c, d, stride in
       GroupNorm<Scalar>.normalize(
         scratchInner + offset, channels: inner / groups, groups: 1, plane: plane,
@@ -65,7 +65,7 @@ extension IFRBlockWorkspace {
     }
     for i in 0..<m where !(hidden[i] > 0) { hidden[i] = 0 }
     // scratchA = GN2(conv2(hidden) [+ X for mdeq]).
-    conv2.forward(hidden, count: count, into: scratchA)
+    conv2.forward(hidden, count: count, parts: parts, into: scratchA)
     if form == .mdeq { for i in 0..<n { scratchA[i] += x[i] } }
     forEachGroup(count, channels: channels) { offset, c, d, stride in
       GroupNorm<Scalar>.normalize(
@@ -125,7 +125,7 @@ extension IFRBlockWorkspace {
     let s1 = b.s1.pointer(count: groups * count)
     let s2 = b.s2.pointer(count: groups * count)
     let s3 = b.s3.pointer(count: groups * count)
-    conv1.forward(t, count: count, into: scratchInner)
+    conv1.forward(t, count: count, parts: parts, into: scratchInner)
     forEachGroup(count, channels: inner) { offset, c, d, stride in
       GroupNorm<Scalar>.jvp(
         scratchInner + offset, normalized: xhat1 + offset, inverseDeviation: s1 + d,
@@ -133,7 +133,7 @@ extension IFRBlockWorkspace {
         channelStride: stride, into: scratchInner + offset)
     }
     ReLU<Scalar>.mask(scratchInner, where: hidden, count: m)
-    conv2.forward(scratchInner, count: count, into: scratchA)
+    conv2.forward(scratchInner, count: count, parts: parts, into: scratchA)
     forEachGroup(count, channels: channels) { offset, c, d, stride in
       GroupNorm<Scalar>.jvp(
         scratchA + offset, normalized: xhat2 + offset, inverseDeviation: s2 + d,
@@ -210,9 +210,9 @@ extension IFRBlockWorkspace {
     }
     if parameters {
       conv2.accumulateWeightCotangent(
-        scratchA, input: hidden, count: count, into: dw2.pointer(count: dw2.count))
+        scratchA, input: hidden, count: count, parts: parts, into: dw2.pointer(count: dw2.count))
     }
-    conv2.inputCotangent(scratchA, count: count, into: scratchInner)
+    conv2.inputCotangent(scratchA, count: count, parts: parts, into: scratchInner)
     ReLU<Scalar>.mask(scratchInner, where: hidden, count: m)
     forEachGroup(count, channels: inner) { offset, c, d, stride in
       GroupNorm<Scalar>.vjp(
@@ -224,9 +224,9 @@ extension IFRBlockWorkspace {
     }
     if parameters {
       conv1.accumulateWeightCotangent(
-        scratchInner, input: r, count: count, into: dw1.pointer(count: dw1.count))
+        scratchInner, input: r, count: count, parts: parts, into: dw1.pointer(count: dw1.count))
     }
-    conv1.inputCotangent(scratchInner, count: count, into: dh)
+    conv1.inputCotangent(scratchInner, count: count, parts: parts, into: dh)
     // Direct paths: ∂R (or ∂H for mdeq) gets scratchB except for xshort and noResidual.
     switch form {
     case .xshort:

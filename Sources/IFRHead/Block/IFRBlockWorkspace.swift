@@ -43,8 +43,8 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
   public let width: Int
   /// The convolution algorithm in use (resolved from the one asked for).
   public let convolutionAlgorithm: ConvolutionAlgorithm
-  /// The BLAS thread count each call runs with (`nil`: one for small GEMMs, else the
-  /// caller's).
+  /// The cores each call may use (`nil`: the caller's `BLASThreads.count`); calls too
+  /// small to share run on one.
   public let blasThreads: Int?
 
   @usableFromInline let channels: Int
@@ -73,6 +73,8 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
   @usableFromInline var batch: _BatchBuffers<Scalar>
   /// How many RoIs the tape holds (0: nothing evaluated yet).
   @usableFromInline var recordedCount = 0
+  /// The cores the current call splits its work over (set per call).
+  @usableFromInline var parts = 1
 
   /// Creates the buffers for RoIs of `height × width`.
   ///
@@ -80,9 +82,9 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
   ///   - capacity: how many RoIs to allocate for now (a larger batch grows the buffers
   ///     once).
   ///   - convolution: the convolution algorithm (default: chosen from the shape).
-  ///   - blasThreads: BLAS threads for every call (default: chosen per call, 1 for GEMMs
-  ///     too small to share, else the caller's `BLASThreads.count`; the previous count is
-  ///     restored after each call).
+  ///   - blasThreads: the cores a call may use (default: the caller's
+  ///     `BLASThreads.count`; calls too small to share run on one); the engine splits its
+  ///     work over them with single-threaded BLAS.
   public init(
     block: IFRBlock<Scalar>, height: Int, width: Int, capacity: Int = 1,
     convolution: ConvolutionAlgorithm = .automatic, blasThreads: Int? = nil
@@ -153,16 +155,17 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
     recordedCount = 0
   }
 
-  /// Runs `body` with this call's BLAS thread count, restoring the previous one: the
-  /// workspace's own count if it has one, else one thread for GEMMs too small to share
-  /// (one convolution under 10 MFLOP for this batch: OpenBLAS's hand-off to a second thread
-  /// costs more than it saves there; the small default analysis ran 1.7× faster on one),
-  /// else the caller's setting, untouched.
+  /// Runs `body` on this call's cores: one for GEMMs too small to share (one convolution
+  /// under 10 MFLOP for this batch: handing work to a second thread costs more than it
+  /// saves there; the small default analysis ran 1.7× faster on one), else the workspace's
+  /// own count if it has one, else the caller's `BLASThreads.count`. The engine
+  /// splits its work over those cores itself and every BLAS call inside is single-threaded
+  /// (the previous BLAS thread count is restored after).
   @inlinable
   func withThreads<R>(count: Int, _ body: () -> R) -> R {
-    if let blasThreads { return BLASThreads.withCount(blasThreads, body) }
     let flops = 2 * 9 * channels * inner * plane * count
-    return flops < 10_000_000 ? BLASThreads.withCount(1, body) : body()
+    parts = flops < 10_000_000 ? 1 : (blasThreads ?? BLASThreads.count)
+    return BLASThreads.withCount(1, body)
   }
 }
 

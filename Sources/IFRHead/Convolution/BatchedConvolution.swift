@@ -8,9 +8,12 @@
 // columns in the same GEMM, so that small per-RoI GEMMs become one large one; no
 // allocation per call once the scratch has grown to the batch; a lean start (the transposed
 // kernels and the im2col columns are made on first use, the scratch is shared by the
-// block's two convolutions); the cores kept busy (Winograd's transforms split by channel
-// and its 16 GEMMs run as parallel single-threaded streams, which beats OpenBLAS splitting
-// each 256 × 256 × 196 GEMM by 1.3–1.6×, measured in IFRBenchmarks).
+// block's two convolutions); the cores kept busy by the engine itself, every BLAS call
+// single-threaded (Winograd's transforms split by channel, its 16 GEMMs as parallel
+// streams, im2col's GEMM by column blocks), so that OpenBLAS's worker threads, which spin
+// for a while after each multi-threaded call, never compete with the engine's.
+
+import Foundation
 
 /// Scratch shared by the convolutions of one workspace, which never run at the same time.
 @usableFromInline
@@ -89,7 +92,8 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
   func transformWeight(transposed: Bool, into buffer: _ScalarBuffer<Scalar>) {
     let u = buffer.pointer(count: 16 * outChannels * inChannels)
     let w = UnsafePointer(weight.base)
-    _ParallelRanges.forEach(outChannels, parts: BLASThreads.count) { _, range in
+    _ParallelRanges.forEach(outChannels, parts: ProcessInfo.processInfo.activeProcessorCount) {
+      _, range in
       _WinogradF2x3<Scalar>.transformWeight(
         w, outChannels: outChannels, inChannels: inChannels, range: range,
         transposed: transposed, into: u)
@@ -100,52 +104,61 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
   @inlinable var tilesPerRoI: Int { ((height + 1) / 2) * ((width + 1) / 2) }
 
   /// `y = W ⋆ x` for `count` RoIs: `input` is `[inChannels][count · H · W]`, `output`
-  /// `[outChannels][count · H · W]`.
+  /// `[outChannels][count · H · W]`, on `parts` cores (BLAS must be single-threaded).
   ///
   /// - Complexity: im2col: `2 · 9 · in · out · count · H · W` flops in one GEMM; Winograd:
   ///   `2 · 16 · in · out · count · ⌈H/2⌉⌈W/2⌉` in 16 GEMMs plus `O((in + out) · count · H · W)`.
   @inlinable
   func forward(
-    _ input: UnsafePointer<Scalar>, count: Int, into output: UnsafeMutablePointer<Scalar>
+    _ input: UnsafePointer<Scalar>, count: Int, parts: Int,
+    into output: UnsafeMutablePointer<Scalar>
   ) {
     apply(
-      input, count: count, into: output, sourceChannels: inChannels,
+      input, count: count, parts: parts, into: output, sourceChannels: inChannels,
       targetChannels: outChannels, transposed: false)
   }
 
   /// `∂x = Wᵀ ⋆ ∂y` (the transposed convolution) for `count` RoIs: `cotangent` is
   /// `[outChannels][count · H · W]`, `output` `[inChannels][count · H · W]`.
   ///
-  /// - Complexity: as ``forward(_:count:into:)``.
+  /// - Complexity: as ``forward(_:count:parts:into:)``.
   @inlinable
   func inputCotangent(
-    _ cotangent: UnsafePointer<Scalar>, count: Int, into output: UnsafeMutablePointer<Scalar>
+    _ cotangent: UnsafePointer<Scalar>, count: Int, parts: Int,
+    into output: UnsafeMutablePointer<Scalar>
   ) {
     apply(
-      cotangent, count: count, into: output, sourceChannels: outChannels,
+      cotangent, count: count, parts: parts, into: output, sourceChannels: outChannels,
       targetChannels: inChannels, transposed: true)
   }
 
-  /// `∂W += Σ_RoIs ∂y · col(x)ᵀ` (`outChannels × inChannels·9`), im2col and one GEMM.
+  /// `∂W += Σ_RoIs ∂y · col(x)ᵀ` (`outChannels × inChannels·9`), im2col and one GEMM
+  /// (split by kernel columns over `parts` cores).
   @inlinable
   func accumulateWeightCotangent(
-    _ cotangent: UnsafePointer<Scalar>, input: UnsafePointer<Scalar>, count: Int,
+    _ cotangent: UnsafePointer<Scalar>, input: UnsafePointer<Scalar>, count: Int, parts: Int,
     into weightCotangent: UnsafeMutablePointer<Scalar>
   ) {
     let span = count * plane
     let depth = inChannels * 9
     let cols = _ConvolutionScratch.grown(&scratch.columns, depth * span)
-    unfold(input, count: count, into: cols)
-    Scalar.blasGemm(
-      transposeA: false, transposeB: true, outChannels, depth, span, 1,
-      cotangent, span, cols, span, 1, weightCotangent, depth)
+    unfold(input, count: count, parts: parts, into: cols)
+    _ParallelRanges.forEach(depth, parts: parts) { _, rows in
+      Scalar.blasGemm(
+        transposeA: false, transposeB: true, outChannels, rows.count, span, 1,
+        cotangent, span, cols + rows.lowerBound * span, span, 1,
+        weightCotangent + rows.lowerBound, depth)
+    }
   }
 
   /// im2col of every RoI of a channel-major `[inChannels][count · H · W]` input.
   @inlinable
-  func unfold(_ input: UnsafePointer<Scalar>, count: Int, into cols: UnsafeMutablePointer<Scalar>) {
+  func unfold(
+    _ input: UnsafePointer<Scalar>, count: Int, parts: Int,
+    into cols: UnsafeMutablePointer<Scalar>
+  ) {
     let span = count * plane
-    _ParallelRanges.forEach(inChannels, parts: BLASThreads.count) { _, channels in
+    _ParallelRanges.forEach(inChannels, parts: parts) { _, channels in
       for r in 0..<count {
         Conv2D<Scalar>.im2col(
           input + channels.lowerBound * span + r * plane, channels: channels.count,
@@ -157,12 +170,12 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
 
   @inlinable
   func apply(
-    _ source: UnsafePointer<Scalar>, count: Int, into target: UnsafeMutablePointer<Scalar>,
-    sourceChannels: Int, targetChannels: Int, transposed: Bool
+    _ source: UnsafePointer<Scalar>, count: Int, parts: Int,
+    into target: UnsafeMutablePointer<Scalar>, sourceChannels: Int, targetChannels: Int,
+    transposed: Bool
   ) {
     let span = count * plane
     guard span > 0 else { return }
-    let parts = BLASThreads.count
     switch algorithm {
     case .winograd:
       let tiles = count * tilesPerRoI
@@ -188,18 +201,13 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
           width: width, channelStride: span, rowScratch: rows[part].base, into: v)
       }
       // The 16 GEMMs as parallel single-threaded streams.
-      let gemms = { (part: Int, range: Range<Int>) in
+      _ParallelRanges.forEach(16, parts: parts) { _, range in
         for xi in range {
           Scalar.blasGemm(
             transposeA: false, transposeB: false, targetChannels, tiles, sourceChannels, 1,
             u + xi * targetChannels * sourceChannels, sourceChannels,
             v + xi * sourceChannels * tiles, tiles, 0, m + xi * targetChannels * tiles, tiles)
         }
-      }
-      if parts > 1 {
-        BLASThreads.withCount(1) { _ParallelRanges.forEach(16, parts: parts, gemms) }
-      } else {
-        gemms(0, 0..<16)
       }
       _ParallelRanges.forEach(targetChannels, parts: parts) { part, channels in
         _WinogradF2x3<Scalar>.transformOutput(
@@ -209,10 +217,13 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
     case .im2col, .automatic:
       let depth = inChannels * 9
       let cols = _ConvolutionScratch.grown(&scratch.columns, depth * span)
+      let w = UnsafePointer(weight.base)
       if transposed {
-        Scalar.blasGemm(
-          transposeA: true, transposeB: false, depth, span, outChannels, 1,
-          weight.base, depth, source, span, 0, cols, span)
+        _ParallelRanges.forEach(span, parts: parts) { _, range in
+          Scalar.blasGemm(
+            transposeA: true, transposeB: false, depth, range.count, outChannels, 1,
+            w, depth, source + range.lowerBound, span, 0, cols + range.lowerBound, span)
+        }
         _ParallelRanges.forEach(inChannels, parts: parts) { _, channels in
           for r in 0..<count {
             Conv2D<Scalar>.col2im(
@@ -222,10 +233,12 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
           }
         }
       } else {
-        unfold(source, count: count, into: cols)
-        Scalar.blasGemm(
-          transposeA: false, transposeB: false, outChannels, span, depth, 1,
-          weight.base, depth, cols, span, 0, target, span)
+        unfold(source, count: count, parts: parts, into: cols)
+        _ParallelRanges.forEach(span, parts: parts) { _, range in
+          Scalar.blasGemm(
+            transposeA: false, transposeB: false, outChannels, range.count, depth, 1,
+            w, depth, cols + range.lowerBound, span, 0, target + range.lowerBound, span)
+        }
       }
     }
   }

@@ -139,7 +139,7 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
     } else {
       solutions = solve(
         batch: map.injections.map { $0.zeroed() }, map: map.forward, using: forwardSolver,
-        stopping: forwardStopping)
+        stopping: forwardStopping, parallelism: map.cores)
     }
     for (roi, solution) in solutions.enumerated() {
       equilibrium.setSample(roi, to: solution.fixedPoint)
@@ -186,7 +186,7 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
       let adjointSolutions = solve(
         batch: lossGradients.map { $0.zeroed() },
         map: map.adjoint(equilibria: equilibria, lossGradients: lossGradients),
-        using: backwardSolver, stopping: backwardStopping)
+        using: backwardSolver, stopping: backwardStopping, parallelism: map.cores)
       var adjoint = Tensor<Scalar>(zeros: forward.injection.shape)
       for (roi, solution) in adjointSolutions.enumerated() {
         adjoint.setSample(roi, to: solution.fixedPoint)

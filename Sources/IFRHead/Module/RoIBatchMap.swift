@@ -3,9 +3,12 @@
 // its own solver history, stopping decision, status and trace.
 
 /// The block's forward map and adjoint map over the active RoIs of a batch.
+
 final class _RoIBatchMap<Scalar: DEQScalar> {
   let workspace: IFRBlockWorkspace<Scalar>
   let injections: [Tensor<Scalar>]
+  /// The cores the solve may use (the caller's `BLASThreads.count` when made).
+  let cores: Int
   /// The RoIs whose linearisation the workspace holds, in tape order (adjoint solves).
   private var tapeRoIs: [Int] = []
 
@@ -14,9 +17,10 @@ final class _RoIBatchMap<Scalar: DEQScalar> {
     convolution: ConvolutionAlgorithm = .automatic, blasThreads: Int? = nil
   ) {
     let n = injection.shape[0]
+    cores = blasThreads ?? BLASThreads.count
     workspace = block.makeWorkspace(
       height: injection.shape[2], width: injection.shape[3], capacity: Swift.max(n, 1),
-      convolution: convolution, blasThreads: blasThreads)
+      convolution: convolution, blasThreads: cores)
     injections = (0..<n).map { injection.sample($0) }
   }
 
