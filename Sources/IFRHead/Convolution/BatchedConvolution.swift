@@ -31,7 +31,7 @@ final class _ConvolutionScratch<Scalar: DEQScalar> {
   static func grown(_ buffer: inout _ScalarBuffer<Scalar>, _ count: Int)
     -> UnsafeMutablePointer<Scalar>
   {
-    if buffer.count < count { buffer = _ScalarBuffer(count: count) }
+    if buffer.count < count { buffer = _ScalarBuffer(count: count, zeroed: false) }
     return buffer.pointer(count: count)
   }
 
@@ -39,7 +39,9 @@ final class _ConvolutionScratch<Scalar: DEQScalar> {
   @inlinable
   func rowScratch(parts: Int, count: Int) -> [_ScalarBuffer<Scalar>] {
     if rows.count < parts || (rows.first?.count ?? 0) < count {
-      rows = (0..<Swift.max(parts, rows.count)).map { _ in _ScalarBuffer(count: count) }
+      rows = (0..<Swift.max(parts, rows.count)).map { _ in
+        _ScalarBuffer(count: count, zeroed: false)
+      }
     }
     return rows
   }

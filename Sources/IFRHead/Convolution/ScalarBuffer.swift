@@ -11,17 +11,26 @@ final class _ScalarBuffer<Scalar: DEQScalar> {
   @usableFromInline let count: Int
   @usableFromInline let base: UnsafeMutablePointer<Scalar>
 
-  /// A zeroed buffer of `count` scalars (at least one, so that `base` is always valid).
+  /// A buffer of `count` scalars (at least one, so that `base` is always valid), zeroed
+  /// unless `zeroed` is false.
+  ///
+  /// Scratch, tape and packed buffers pass `zeroed: false`: every kernel writes them before
+  /// it reads them, and skipping the memset leaves only the page faults of first use (the
+  /// workspace's buffers are tens of MB at the paper's size). Accumulators stay zeroed.
   @usableFromInline
-  init(count: Int) {
+  init(count: Int, zeroed: Bool = true) {
     precondition(count >= 0, "_ScalarBuffer: negative size \(count)")
     self.count = count
     base = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(count, 1))
-    base.initialize(repeating: 0, count: Swift.max(count, 1))
+    if zeroed {
+      base.initialize(repeating: 0, count: Swift.max(count, 1))
+    } else {
+      // Float and Double are trivial: their memory needs no initialisation before a store.
+      base[0] = 0
+    }
   }
 
   deinit {
-    base.deinitialize(count: Swift.max(count, 1))
     base.deallocate()
   }
 
