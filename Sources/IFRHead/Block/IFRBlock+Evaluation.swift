@@ -5,9 +5,12 @@ extension IFRBlock {
   /// Creates the buffers to evaluate this block on RoIs of `height × width`.
   ///
   /// - Parameters:
+  ///   - height: the RoI height.
+  ///   - width: the RoI width.
   ///   - capacity: the number of RoIs to allocate for (a larger batch grows the buffers).
   ///   - convolution: the convolution algorithm (default: Winograd where it pays).
-  ///   - blasThreads: BLAS threads per call (default: chosen from the GEMM size).
+  ///   - blasThreads: the cores a call may use (default: the caller's `BLASThreads.count`;
+  ///     calls too small to share run on one).
   public func makeWorkspace(
     height: Int, width: Int, capacity: Int = 1, convolution: ConvolutionAlgorithm = .automatic,
     blasThreads: Int? = nil

@@ -79,6 +79,9 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
   /// Creates the buffers for RoIs of `height × width`.
   ///
   /// - Parameters:
+  ///   - block: the block (its effective kernels are copied now).
+  ///   - height: the RoI height.
+  ///   - width: the RoI width.
   ///   - capacity: how many RoIs to allocate for now (a larger batch grows the buffers
   ///     once).
   ///   - convolution: the convolution algorithm (default: chosen from the shape).
