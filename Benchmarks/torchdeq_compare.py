@@ -47,37 +47,22 @@ from importlib.metadata import version
 import numpy as np
 import torch
 from safetensors.torch import save_file
-from torch import nn
 from torch.nn.utils import parametrize
-from torch.nn.utils.parametrizations import weight_norm
 from torchdeq.solver.broyden import broyden_solver
+
+# The block's PyTorch definition is shared with the fixture exporters in Tools/.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "Tools"))
+from ifr_block import IFRBlock, state_dict_with_classic_names  # noqa: E402
 
 GROUPS, GN_EPS = 4, 1e-5
 TOLERANCE = {"double": 1e-10, "float": 1e-4}
 DTYPES = {"double": torch.float64, "float": torch.float32}
 
 
-class IFRBlock(nn.Module):
-    """The released IFR block (form ifr_code); convolutions without bias, weight norm on both."""
-
-    def __init__(self, channels, inner):
-        super().__init__()
-        self.conv1 = weight_norm(nn.Conv2d(channels, inner, 3, padding=1, bias=False), dim=0)
-        self.conv2 = weight_norm(nn.Conv2d(inner, channels, 3, padding=1, bias=False), dim=0)
-        self.gn1 = nn.GroupNorm(GROUPS, inner, eps=GN_EPS)
-        self.gn2 = nn.GroupNorm(GROUPS, channels, eps=GN_EPS)
-        self.gn3 = nn.GroupNorm(GROUPS, channels, eps=GN_EPS)
-
-    def forward(self, h, x):
-        r = h + x
-        g = self.gn2(self.conv2(torch.relu(self.gn1(self.conv1(r)))))
-        return self.gn3(torch.relu(g + r))
-
-
 def make_problem(args, dtype):
     """Block and X drawn in float64 from --seed, then cast to dtype."""
     torch.manual_seed(args.seed)
-    block = IFRBlock(args.channels, args.inner).double()
+    block = IFRBlock(args.channels, args.inner, GROUPS, GN_EPS, "ifr_code").double()
     with torch.no_grad():
         for gn in (block.gn1, block.gn2, block.gn3):
             gn.weight.copy_(1 + 0.1 * torch.randn_like(gn.weight))
@@ -87,27 +72,6 @@ def make_problem(args, dtype):
                                dtype=torch.float64)
     block = block.to(dtype).eval()
     return block, x.to(dtype), h_test.to(dtype)
-
-
-def state_dict_with_classic_names(block):
-    """The parametrizations API names the weight-norm factors
-    `convK.parametrizations.weight.original0` (g, [out, 1, 1, 1]) and `...original1` (v);
-    the package's loader reads the classic names `convK.weight_g` / `convK.weight_v`."""
-    renames = {
-        "parametrizations.weight.original0": "weight_g",
-        "parametrizations.weight.original1": "weight_v",
-    }
-    out = {}
-    for name, tensor in block.state_dict().items():
-        for old, new in renames.items():
-            name = name.replace(old, new)
-        out[name] = tensor.detach().clone().contiguous()
-    expected = {
-        "conv1.weight_g", "conv1.weight_v", "conv2.weight_g", "conv2.weight_v",
-        "gn1.weight", "gn1.bias", "gn2.weight", "gn2.bias", "gn3.weight", "gn3.bias",
-    }
-    assert set(out) == expected, sorted(out)
-    return out
 
 
 def save_npy(path, tensor):

@@ -50,76 +50,17 @@ import torch
 from safetensors.numpy import load_file
 from safetensors import safe_open
 from safetensors.torch import save_file
-from torch import nn
-from torch.nn.utils.parametrizations import weight_norm
+
+from ifr_block import FORMS, IFRBlock, perturbed_block, state_dict_with_classic_names
 
 SEED = 13
 N, C, INNER, HEIGHT, WIDTH = 2, 32, 40, 13, 13
 GROUPS, GN_EPS = 4, 1e-5
-FORMS = ("ifr_code", "xshort", "eq5")
-
-
-class IFRBlock(nn.Module):
-    """The IFR block (no biases on the convolutions, weight norm on both)."""
-
-    def __init__(self, channels, inner, groups, eps, form):
-        super().__init__()
-        self.form = form
-        self.conv1 = weight_norm(nn.Conv2d(channels, inner, 3, padding=1, bias=False), dim=0)
-        self.conv2 = weight_norm(nn.Conv2d(inner, channels, 3, padding=1, bias=False), dim=0)
-        self.gn1 = nn.GroupNorm(groups, inner, eps=eps)
-        self.gn2 = nn.GroupNorm(groups, channels, eps=eps)
-        self.gn3 = nn.GroupNorm(groups, channels, eps=eps)
-
-    def g(self, r):
-        return self.gn2(self.conv2(torch.relu(self.gn1(self.conv1(r)))))
-
-    def forward(self, h, x):
-        r = h + x
-        if self.form == "ifr_code":
-            return self.gn3(torch.relu(self.g(r) + r))
-        if self.form == "xshort":
-            return self.g(r) + x
-        if self.form == "eq5":
-            return self.g(r) + r
-        raise ValueError(self.form)
 
 
 def make_block():
     """PyTorch's default init, then g and the GroupNorm affine maps perturbed."""
-    block = IFRBlock(C, INNER, GROUPS, GN_EPS, "ifr_code").double()
-    with torch.no_grad():
-        for conv in (block.conv1, block.conv2):
-            magnitude = conv.parametrizations.weight.original0  # g, [out, 1, 1, 1]
-            magnitude.mul_(torch.empty_like(magnitude).uniform_(0.6, 1.4))
-        for gn in (block.gn1, block.gn2, block.gn3):
-            gn.weight.copy_(1 + 0.2 * torch.randn_like(gn.weight))
-            gn.bias.copy_(0.2 * torch.randn_like(gn.bias))
-    return block
-
-
-def state_dict_with_classic_names(block):
-    """The state_dict under the classic weight_norm names `convK.weight_g` / `weight_v`."""
-    renames = {
-        "parametrizations.weight.original0": "weight_g",
-        "parametrizations.weight.original1": "weight_v",
-    }
-    out = {}
-    for name, tensor in block.state_dict().items():
-        for old, new in renames.items():
-            name = name.replace(old, new)
-        out[name] = tensor.detach().clone().contiguous()
-    expected = {
-        "conv1.weight_g", "conv1.weight_v", "conv2.weight_g", "conv2.weight_v",
-        "gn1.weight", "gn1.bias", "gn2.weight", "gn2.bias", "gn3.weight", "gn3.bias",
-    }
-    assert set(out) == expected, sorted(out)
-    # The parametrization is g * v / ||v|| per output channel (dim 0).
-    for conv_name in ("conv1", "conv2"):
-        g, v = out[f"{conv_name}.weight_g"], out[f"{conv_name}.weight_v"]
-        w = g * v / v.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
-        assert torch.allclose(w, getattr(block, conv_name).weight, rtol=1e-14, atol=0)
-    return out
+    return perturbed_block(C, INNER, GROUPS, GN_EPS, gamma_noise=0.2)
 
 
 def save_npy(directory, name, tensor, dtype="<f8"):

@@ -24,6 +24,59 @@ extension IFRBlockWorkspace {
     }
   }
 
+  /// GroupNorm forward over the packed rows of `x`: `x̂` and the inverse deviations
+  /// recorded, `y = γ x̂ + β` written (may alias `x̂`).
+  @inlinable
+  func normalizeGroups(
+    _ x: UnsafePointer<Scalar>, count: Int, channels: Int,
+    normalized xhat: UnsafeMutablePointer<Scalar>, deviations s: UnsafeMutablePointer<Scalar>,
+    scale gamma: _ScalarBuffer<Scalar>, offset beta: _ScalarBuffer<Scalar>,
+    into y: UnsafeMutablePointer<Scalar>
+  ) {
+    forEachGroup(count, channels: channels) { offset, c, d, stride in
+      GroupNorm<Scalar>.normalize(
+        x + offset, channels: channels / groups, groups: 1, plane: plane,
+        channelStride: stride, epsilon: epsilon, normalized: xhat + offset,
+        inverseDeviation: s + d)
+      GroupNorm<Scalar>.applyAffine(
+        xhat + offset, scale: gamma.base + c, offset: beta.base + c,
+        channels: channels / groups, plane: plane, channelStride: stride, into: y + offset)
+    }
+  }
+
+  /// GroupNorm's JVP at the recorded point over packed rows (`y` may alias `t`).
+  @inlinable
+  func groupsJVP(
+    _ t: UnsafePointer<Scalar>, count: Int, channels: Int,
+    normalized xhat: UnsafePointer<Scalar>, deviations s: UnsafePointer<Scalar>,
+    scale gamma: _ScalarBuffer<Scalar>, into y: UnsafeMutablePointer<Scalar>
+  ) {
+    forEachGroup(count, channels: channels) { offset, c, d, stride in
+      GroupNorm<Scalar>.jvp(
+        t + offset, normalized: xhat + offset, inverseDeviation: s + d,
+        scale: gamma.base + c, channels: channels / groups, groups: 1, plane: plane,
+        channelStride: stride, into: y + offset)
+    }
+  }
+
+  /// GroupNorm's VJP at the recorded point over packed rows (`y` may alias `u`); with
+  /// cotangent buffers, adds `∂γ` and `∂β` (each group owns its channels' entries).
+  @inlinable
+  func groupsVJP(
+    _ u: UnsafePointer<Scalar>, count: Int, channels: Int,
+    normalized xhat: UnsafePointer<Scalar>, deviations s: UnsafePointer<Scalar>,
+    scale gamma: _ScalarBuffer<Scalar>, scaleCotangent dgamma: _ScalarBuffer<Scalar>?,
+    offsetCotangent dbeta: _ScalarBuffer<Scalar>?, into y: UnsafeMutablePointer<Scalar>
+  ) {
+    forEachGroup(count, channels: channels) { offset, c, d, stride in
+      GroupNorm<Scalar>.vjp(
+        u + offset, normalized: xhat + offset, inverseDeviation: s + d,
+        scale: gamma.base + c, channels: channels / groups, groups: 1, plane: plane,
+        channelStride: stride, into: y + offset, scaleCotangent: dgamma.map { $0.base + c },
+        offsetCotangent: dbeta.map { $0.base + c })
+    }
+  }
+
   /// `F(H; X)` for `count` RoIs from `batch.input` (H) and `batch.injection` (X) into
   /// `batch.output`, recording the tape.
   @inlinable
@@ -54,29 +107,16 @@ extension IFRBlockWorkspace {
     }
     // hidden = ReLU(GN1(conv1(R))).
     conv1.forward(r, count: count, parts: parts, into: scratchInner)
-    forEachGroup(count, channels: inner) { offset, c, d, stride in
-      GroupNorm<Scalar>.normalize(
-        scratchInner + offset, channels: inner / groups, groups: 1, plane: plane,
-        channelStride: stride, epsilon: epsilon, normalized: xhat1 + offset,
-        inverseDeviation: s1 + d)
-      GroupNorm<Scalar>.applyAffine(
-        xhat1 + offset, scale: gamma1.base + c, offset: beta1.base + c,
-        channels: inner / groups, plane: plane, channelStride: stride, into: hidden + offset)
-    }
+    normalizeGroups(
+      scratchInner, count: count, channels: inner, normalized: xhat1, deviations: s1,
+      scale: gamma1, offset: beta1, into: hidden)
     for i in 0..<m where !(hidden[i] > 0) { hidden[i] = 0 }
     // scratchA = GN2(conv2(hidden) [+ X for mdeq]).
     conv2.forward(hidden, count: count, parts: parts, into: scratchA)
     if form == .mdeq { for i in 0..<n { scratchA[i] += x[i] } }
-    forEachGroup(count, channels: channels) { offset, c, d, stride in
-      GroupNorm<Scalar>.normalize(
-        scratchA + offset, channels: channels / groups, groups: 1, plane: plane,
-        channelStride: stride, epsilon: epsilon, normalized: xhat2 + offset,
-        inverseDeviation: s2 + d)
-      GroupNorm<Scalar>.applyAffine(
-        xhat2 + offset, scale: gamma2.base + c, offset: beta2.base + c,
-        channels: channels / groups, plane: plane, channelStride: stride,
-        into: scratchA + offset)
-    }
+    normalizeGroups(
+      scratchA, count: count, channels: channels, normalized: xhat2,
+      deviations: s2, scale: gamma2, offset: beta2, into: scratchA)
     switch form {
     case .eq5:
       for i in 0..<n { out[i] = scratchA[i] + r[i] }
@@ -90,15 +130,9 @@ extension IFRBlockWorkspace {
         pre[i] = value
         scratchA[i] = value > 0 ? value : 0
       }
-      forEachGroup(count, channels: channels) { offset, c, d, stride in
-        GroupNorm<Scalar>.normalize(
-          scratchA + offset, channels: channels / groups, groups: 1, plane: plane,
-          channelStride: stride, epsilon: epsilon, normalized: xhat3 + offset,
-          inverseDeviation: s3 + d)
-        GroupNorm<Scalar>.applyAffine(
-          xhat3 + offset, scale: gamma3.base + c, offset: beta3.base + c,
-          channels: channels / groups, plane: plane, channelStride: stride, into: out + offset)
-      }
+      normalizeGroups(
+        scratchA, count: count, channels: channels, normalized: xhat3, deviations: s3,
+        scale: gamma3, offset: beta3, into: out)
     }
     recordedCount = count
   }
@@ -126,20 +160,14 @@ extension IFRBlockWorkspace {
     let s2 = b.s2.pointer(count: groups * count)
     let s3 = b.s3.pointer(count: groups * count)
     conv1.forward(t, count: count, parts: parts, into: scratchInner)
-    forEachGroup(count, channels: inner) { offset, c, d, stride in
-      GroupNorm<Scalar>.jvp(
-        scratchInner + offset, normalized: xhat1 + offset, inverseDeviation: s1 + d,
-        scale: gamma1.base + c, channels: inner / groups, groups: 1, plane: plane,
-        channelStride: stride, into: scratchInner + offset)
-    }
+    groupsJVP(
+      scratchInner, count: count, channels: inner, normalized: xhat1,
+      deviations: s1, scale: gamma1, into: scratchInner)
     ReLU<Scalar>.mask(scratchInner, where: hidden, count: m)
     conv2.forward(scratchInner, count: count, parts: parts, into: scratchA)
-    forEachGroup(count, channels: channels) { offset, c, d, stride in
-      GroupNorm<Scalar>.jvp(
-        scratchA + offset, normalized: xhat2 + offset, inverseDeviation: s2 + d,
-        scale: gamma2.base + c, channels: channels / groups, groups: 1, plane: plane,
-        channelStride: stride, into: scratchA + offset)
-    }
+    groupsJVP(
+      scratchA, count: count, channels: channels, normalized: xhat2,
+      deviations: s2, scale: gamma2, into: scratchA)
     switch form {
     case .eq5:
       for i in 0..<n { out[i] = scratchA[i] + t[i] }
@@ -148,12 +176,9 @@ extension IFRBlockWorkspace {
     case .ifrCode, .mdeq:
       for i in 0..<n { scratchA[i] += t[i] }
       ReLU<Scalar>.mask(scratchA, where: pre, count: n)
-      forEachGroup(count, channels: channels) { offset, c, d, stride in
-        GroupNorm<Scalar>.jvp(
-          scratchA + offset, normalized: xhat3 + offset, inverseDeviation: s3 + d,
-          scale: gamma3.base + c, channels: channels / groups, groups: 1, plane: plane,
-          channelStride: stride, into: out + offset)
-      }
+      groupsJVP(
+        scratchA, count: count, channels: channels, normalized: xhat3,
+        deviations: s3, scale: gamma3, into: out)
     }
   }
 
@@ -189,39 +214,30 @@ extension IFRBlockWorkspace {
     case .eq5, .xshort, .noResidual:
       scratchB.update(from: u, count: n)
     case .ifrCode, .mdeq:
-      forEachGroup(count, channels: channels) { offset, c, d, stride in
-        GroupNorm<Scalar>.vjp(
-          u + offset, normalized: xhat3 + offset, inverseDeviation: s3 + d,
-          scale: gamma3.base + c, channels: channels / groups, groups: 1, plane: plane,
-          channelStride: stride, into: scratchB + offset,
-          scaleCotangent: parameters ? dgamma3.base + c : nil,
-          offsetCotangent: parameters ? dbeta3.base + c : nil)
-      }
+      groupsVJP(
+        u, count: count, channels: channels, normalized: xhat3,
+        deviations: s3, scale: gamma3,
+        scaleCotangent: parameters ? dgamma3 : nil,
+        offsetCotangent: parameters ? dbeta3 : nil, into: scratchB)
       ReLU<Scalar>.mask(scratchB, where: pre, count: n)
     }
     // scratchA = ∂(GN2 input) = ∂(conv2 output) (and ∂X for mdeq).
-    forEachGroup(count, channels: channels) { offset, c, d, stride in
-      GroupNorm<Scalar>.vjp(
-        scratchB + offset, normalized: xhat2 + offset, inverseDeviation: s2 + d,
-        scale: gamma2.base + c, channels: channels / groups, groups: 1, plane: plane,
-        channelStride: stride, into: scratchA + offset,
-        scaleCotangent: parameters ? dgamma2.base + c : nil,
-        offsetCotangent: parameters ? dbeta2.base + c : nil)
-    }
+    groupsVJP(
+      scratchB, count: count, channels: channels, normalized: xhat2,
+      deviations: s2, scale: gamma2,
+      scaleCotangent: parameters ? dgamma2 : nil,
+      offsetCotangent: parameters ? dbeta2 : nil, into: scratchA)
     if parameters {
       conv2.accumulateWeightCotangent(
         scratchA, input: hidden, count: count, parts: parts, into: dw2.pointer(count: dw2.count))
     }
     conv2.inputCotangent(scratchA, count: count, parts: parts, into: scratchInner)
     ReLU<Scalar>.mask(scratchInner, where: hidden, count: m)
-    forEachGroup(count, channels: inner) { offset, c, d, stride in
-      GroupNorm<Scalar>.vjp(
-        scratchInner + offset, normalized: xhat1 + offset, inverseDeviation: s1 + d,
-        scale: gamma1.base + c, channels: inner / groups, groups: 1, plane: plane,
-        channelStride: stride, into: scratchInner + offset,
-        scaleCotangent: parameters ? dgamma1.base + c : nil,
-        offsetCotangent: parameters ? dbeta1.base + c : nil)
-    }
+    groupsVJP(
+      scratchInner, count: count, channels: inner, normalized: xhat1,
+      deviations: s1, scale: gamma1,
+      scaleCotangent: parameters ? dgamma1 : nil,
+      offsetCotangent: parameters ? dbeta1 : nil, into: scratchInner)
     if parameters {
       conv1.accumulateWeightCotangent(
         scratchInner, input: r, count: count, parts: parts, into: dw1.pointer(count: dw1.count))
