@@ -39,7 +39,9 @@ public func solve<V: ContiguousVectorSpace>(
 /// mask of those still running, and returns `f` of each point at least where `active` is
 /// true (entries for inactive problems are ignored). Each problem's result equals, bit for
 /// bit, its solo solve with the map `z ↦ map([z], [true])[0]`, provided the batched map
-/// computes each problem's value independently of the others.
+/// computes each problem's value independently of the others and BLAS rounds alike (the
+/// steps of a round run with single-threaded BLAS when they run in parallel, and OpenBLAS
+/// may split a long dot product across threads otherwise).
 ///
 /// - Parameters:
 ///   - starts: the starting points.

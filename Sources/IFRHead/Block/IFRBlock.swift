@@ -1,9 +1,10 @@
 // The double-residual block of the IFR head (Ma et al., "Implicit Feature Refinement for
 // Instance Segmentation", ACM MM 2021, Eq. 5 and the authors' released mask head):
 // F(H; X) with R = H + X and g(R) = GN2(conv2(ReLU(GN1(conv1(R))))), in one of four forms
-// (see IFRBlockForm). Goals in priority order: PyTorch's semantics bit for bit where the
-// maths allows; exact JVP and VJP; per-RoI results independent of the batch; speed (two GEMMs
-// per RoI per evaluation; see IFRBlockWorkspace).
+// (see IFRBlockForm). Goals in priority order: PyTorch's semantics where the maths allows
+// (1e-12 in double); exact JVP and VJP; per-RoI results independent of the batch up to
+// rounding; speed (all RoIs in one set of GEMMs per evaluation, Winograd where it pays; see
+// IFRBlockWorkspace and Docs/Performance.md).
 
 /// The IFR block `F(H; X)`: two 3×3 convolutions, three GroupNorms and the double residual.
 ///
@@ -14,8 +15,10 @@
 /// ```
 /// `conv1` maps ``channels`` to ``innerChannels``, `conv2` maps back; both have no bias and
 /// are weight-normalised by default. GN1 normalises the inner width, GN2 and GN3 the
-/// channels, all with ``groups`` groups. States and injections are NCHW batches of RoIs;
-/// every RoI is computed on its own, so a batch gives bit for bit each RoI's solo result.
+/// channels, all with ``groups`` groups. States and injections are NCHW batches of RoIs,
+/// evaluated together: normalisation and the choice of convolution algorithm are per RoI,
+/// but the RoIs share GEMMs, so a RoI's result in a batch equals its solo result to
+/// rounding (1e-14 relative in the tests), not always bit for bit.
 ///
 /// ```swift
 /// var rng = SeededGenerator(seed: 7)
