@@ -55,22 +55,21 @@ struct Solve: PrecisionDispatchingCommand {
       // Every RoI in lockstep, one batched F per round.
       solutions = loaded.solveAll(using: equilibrium.algorithm, stopping: equilibrium.stopping)
       progress.update(loaded.batch)
-    }
-    for roi in 0..<loaded.batch where spectralEvery > 0 {
-      let diagnostics: StepDiagnostics<Tensor<S>>? =
-        spectralEvery > 0
-        ? .spectralRadius(
+    } else {
+      // RoI by RoI: each RoI's spectral radius needs that RoI's Jacobian.
+      for roi in 0..<loaded.batch {
+        let diagnostics = StepDiagnostics<Tensor<S>>.spectralRadius(
           schedule: .every(spectralEvery),
           method: arnoldi.method(spectralMethod, dimension: loaded.dimension)
         ) { z in
           try loaded.jacobian(roi: roi, at: z)
-        } : nil
-      solutions.append(
-        DEQSolvers.solve(
-          loaded.fixedPointProblem(roi: roi), using: equilibrium.algorithm,
-          stopping: equilibrium.stopping,
-          diagnostics: diagnostics))
-      progress.update(roi + 1)
+        }
+        solutions.append(
+          DEQSolvers.solve(
+            loaded.fixedPointProblem(roi: roi), using: equilibrium.algorithm,
+            stopping: equilibrium.stopping, diagnostics: diagnostics))
+        progress.update(roi + 1)
+      }
     }
     progress.finish()
     let reports = solutions.enumerated().map { SolveReporting.report($1, index: $0) }

@@ -191,7 +191,8 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
       for (roi, solution) in adjointSolutions.enumerated() {
         adjoint.setSample(roi, to: solution.fixedPoint)
       }
-      _ = workspace.evaluate(state: forward.equilibrium, injection: forward.injection)
+      // Usually a no-op: the adjoint solves' last round was linearised at every RoI.
+      map.linearise(at: equilibria, rois: Array(0..<n))
       let (_, injectionCotangent) = workspace.vjp(cotangent: adjoint, accumulatingParameters: true)
       return Backward(
         injection: injectionCotangent, parameters: workspace.parameterGradient(),

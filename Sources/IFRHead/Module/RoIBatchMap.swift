@@ -3,7 +3,6 @@
 // its own solver history, stopping decision, status and trace.
 
 /// The block's forward map and adjoint map over the active RoIs of a batch.
-
 final class _RoIBatchMap<Scalar: DEQScalar> {
   let workspace: IFRBlockWorkspace<Scalar>
   let injections: [Tensor<Scalar>]
@@ -12,12 +11,9 @@ final class _RoIBatchMap<Scalar: DEQScalar> {
   /// The RoIs whose linearisation the workspace holds, in tape order (adjoint solves).
   private var tapeRoIs: [Int] = []
 
-  init(
-    block: IFRBlock<Scalar>, injection: Tensor<Scalar>,
-    convolution: ConvolutionAlgorithm = .automatic, blasThreads: Int? = nil
-  ) {
+  init(block: IFRBlock<Scalar>, injection: Tensor<Scalar>, convolution: ConvolutionAlgorithm) {
     let n = injection.shape[0]
-    cores = blasThreads ?? BLASThreads.count
+    cores = BLASThreads.count
     workspace = block.makeWorkspace(
       height: injection.shape[2], width: injection.shape[3], capacity: Swift.max(n, 1),
       convolution: convolution, blasThreads: cores)
@@ -31,13 +27,23 @@ final class _RoIBatchMap<Scalar: DEQScalar> {
     let rois = points.indices.filter { active[$0] }
     let values = workspace.evaluate(
       states: rois.map { points[$0] }, injections: rois.map { injections[$0] })
+    tapeRoIs = []  // the tape now holds these points, not equilibria
     var result = points
     for (k, roi) in rois.enumerated() { result[roi] = values[k] }
     return result
   }
 
-  /// The adjoint map `uᵢ ↦ uᵢ·∂F/∂H(Hᵢ*) + gᵢ` for the active RoIs. The workspace records the
-  /// linearisation at the equilibria of the active RoIs, again only when that set changes.
+  /// Makes the workspace hold the linearisation at the equilibria of `rois`, in that order,
+  /// evaluating F only when it holds another set.
+  func linearise(at equilibria: [Tensor<Scalar>], rois: [Int]) {
+    guard rois != tapeRoIs else { return }
+    _ = workspace.evaluate(
+      states: rois.map { equilibria[$0] }, injections: rois.map { injections[$0] })
+    tapeRoIs = rois
+  }
+
+  /// The adjoint map `uᵢ ↦ uᵢ·∂F/∂H(Hᵢ*) + gᵢ` for the active RoIs, linearised at the
+  /// equilibria of the active RoIs (see ``linearise(at:rois:)``).
   @_specialize(where Scalar == Double)
   @_specialize(where Scalar == Float)
   func adjoint(equilibria: [Tensor<Scalar>], lossGradients: [Tensor<Scalar>])
@@ -45,11 +51,7 @@ final class _RoIBatchMap<Scalar: DEQScalar> {
   {
     { [self] points, active in
       let rois = points.indices.filter { active[$0] }
-      if rois != tapeRoIs {
-        _ = workspace.evaluate(
-          states: rois.map { equilibria[$0] }, injections: rois.map { injections[$0] })
-        tapeRoIs = rois
-      }
+      linearise(at: equilibria, rois: rois)
       let products = workspace.vjp(cotangents: rois.map { points[$0] })
       var result = points
       for (k, roi) in rois.enumerated() { result[roi] = products[k].adding(lossGradients[roi]) }
