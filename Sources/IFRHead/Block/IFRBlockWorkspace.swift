@@ -42,7 +42,7 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
   /// The RoI width.
   public let width: Int
   /// The convolution algorithm in use (resolved from the one asked for).
-  public let convolutionAlgorithm: ConvolutionAlgorithm
+  public var convolutionAlgorithm: ConvolutionAlgorithm { conv1.algorithm }
   /// The cores each call may use (`nil`: the caller's `BLASThreads.count`); calls too
   /// small to share run on one.
   public let blasThreads: Int?
@@ -106,28 +106,18 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
     form = block.form
     epsilon = block.epsilon
     let scratch = _ConvolutionScratch<Scalar>()
-    let conv1 = _BatchedConvolution<Scalar>(
+    conv1 = _BatchedConvolution(
       weight: block.conv1Weight.effectiveWeight, height: height, width: width,
       algorithm: convolution, scratch: scratch)
-    self.conv1 = conv1
     conv2 = _BatchedConvolution(
       weight: block.conv2Weight.effectiveWeight, height: height, width: width,
       algorithm: convolution, scratch: scratch)
-    convolutionAlgorithm = conv1.algorithm
-    func copied(_ tensor: Tensor<Scalar>) -> _ScalarBuffer<Scalar> {
-      let buffer = _ScalarBuffer<Scalar>(count: tensor.count)
-      tensor.withUnsafeBufferPointer { source in
-        guard let base = source.baseAddress else { return }
-        buffer.pointer(count: source.count).update(from: base, count: source.count)
-      }
-      return buffer
-    }
-    gamma1 = copied(block.gn1.scale)
-    beta1 = copied(block.gn1.offset)
-    gamma2 = copied(block.gn2.scale)
-    beta2 = copied(block.gn2.offset)
-    gamma3 = copied(block.gn3.scale)
-    beta3 = copied(block.gn3.offset)
+    gamma1 = _ScalarBuffer(copying: block.gn1.scale)
+    beta1 = _ScalarBuffer(copying: block.gn1.offset)
+    gamma2 = _ScalarBuffer(copying: block.gn2.scale)
+    beta2 = _ScalarBuffer(copying: block.gn2.offset)
+    gamma3 = _ScalarBuffer(copying: block.gn3.scale)
+    beta3 = _ScalarBuffer(copying: block.gn3.offset)
     dw1 = _ScalarBuffer(count: 9 * c * k)
     dw2 = _ScalarBuffer(count: 9 * c * k)
     dgamma1 = _ScalarBuffer(count: k)

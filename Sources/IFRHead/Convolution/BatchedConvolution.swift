@@ -13,8 +13,6 @@
 // streams, im2col's GEMM by column blocks), so that OpenBLAS's worker threads, which spin
 // for a while after each multi-threaded call, never compete with the engine's.
 
-import Foundation
-
 /// Scratch shared by the convolutions of one workspace, which never run at the same time.
 @usableFromInline
 final class _ConvolutionScratch<Scalar: DEQScalar> {
@@ -79,23 +77,17 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
     self.scratch = scratch
     self.algorithm = algorithm.resolved(
       inChannels: inChannels, outChannels: outChannels, height: height, width: width)
-    let weight = _ScalarBuffer<Scalar>(count: kernel.count)
-    kernel.withUnsafeBufferPointer { source in
-      guard let base = source.baseAddress else { return }
-      weight.pointer(count: source.count).update(from: base, count: source.count)
-    }
-    self.weight = weight
+    weight = _ScalarBuffer(copying: kernel)
     let winograd = self.algorithm == .winograd
     transformed = _ScalarBuffer(count: winograd ? 16 * outChannels * inChannels : 0)
-    if winograd { transformWeight(transposed: false, into: transformed) }
+    if winograd { transformWeight(transposed: false, parts: BLASThreads.count, into: transformed) }
   }
 
   @inlinable
-  func transformWeight(transposed: Bool, into buffer: _ScalarBuffer<Scalar>) {
+  func transformWeight(transposed: Bool, parts: Int, into buffer: _ScalarBuffer<Scalar>) {
     let u = buffer.pointer(count: 16 * outChannels * inChannels)
     let w = UnsafePointer(weight.base)
-    _ParallelRanges.forEach(outChannels, parts: ProcessInfo.processInfo.activeProcessorCount) {
-      _, range in
+    _ParallelRanges.forEach(outChannels, parts: parts) { _, range in
       _WinogradF2x3<Scalar>.transformWeight(
         w, outChannels: outChannels, inChannels: inChannels, range: range,
         transposed: transposed, into: u)
@@ -187,7 +179,7 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
       if transposed {
         if transformedTranspose == nil {
           let buffer = _ScalarBuffer<Scalar>(count: 16 * outChannels * inChannels)
-          transformWeight(transposed: true, into: buffer)
+          transformWeight(transposed: true, parts: parts, into: buffer)
           transformedTranspose = buffer
         }
         kernels = transformedTranspose.unsafelyUnwrapped

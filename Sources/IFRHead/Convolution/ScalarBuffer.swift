@@ -30,6 +30,16 @@ final class _ScalarBuffer<Scalar: DEQScalar> {
     }
   }
 
+  /// A buffer holding a copy of `tensor`'s scalars.
+  @usableFromInline
+  convenience init(copying tensor: Tensor<Scalar>) {
+    self.init(count: tensor.count, zeroed: false)
+    tensor.withUnsafeBufferPointer { source in
+      guard let scalars = source.baseAddress else { return }
+      base.update(from: scalars, count: source.count)
+    }
+  }
+
   deinit {
     base.deallocate()
   }
