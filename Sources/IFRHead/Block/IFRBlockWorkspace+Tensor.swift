@@ -158,17 +158,8 @@ extension IFRBlockWorkspace {
     guard count > 0 else { return [] }
     reserve(count)
     return withThreads(count: count) {
-      for r in 0..<count {
-        precondition(
-          states[r].shape == roiShape && injections[r].shape == roiShape,
-          "IFRBlockWorkspace: RoI \(r) is \(states[r].shape), expected \(roiShape)")
-        states[r].withUnsafeBufferPointer {
-          pack($0.baseAddress.unsafelyUnwrapped, roi: r, count: count, into: batch.input)
-        }
-        injections[r].withUnsafeBufferPointer {
-          pack($0.baseAddress.unsafelyUnwrapped, roi: r, count: count, into: batch.injection)
-        }
-      }
+      pack(states, "states", into: batch.input)
+      pack(injections, "injections", into: batch.injection)
       evaluatePacked(count: count)
       return unpackList(batch.output, count: count)
     }
@@ -194,16 +185,24 @@ extension IFRBlockWorkspace {
     }
   }
 
+  /// Packs tangents or cotangents for the RoIs of the tape.
   @inlinable
   func packList(_ tensors: [Tensor<Scalar>], _ what: String) {
-    let count = tensors.count
     precondition(
-      count == recordedCount && count > 0,
-      "IFRBlockWorkspace: \(count) \(what) for a tape of \(recordedCount) RoIs")
-    for r in 0..<count {
-      precondition(tensors[r].shape == roiShape, "IFRBlockWorkspace: \(what)[\(r)] shape")
-      tensors[r].withUnsafeBufferPointer {
-        pack($0.baseAddress.unsafelyUnwrapped, roi: r, count: count, into: batch.input)
+      tensors.count == recordedCount && tensors.count > 0,
+      "IFRBlockWorkspace: \(tensors.count) \(what) for a tape of \(recordedCount) RoIs")
+    pack(tensors, what, into: batch.input)
+  }
+
+  /// Packs a list of RoIs (`[C, H, W]` each) into a channel-major buffer.
+  @inlinable
+  func pack(_ tensors: [Tensor<Scalar>], _ what: String, into buffer: _ScalarBuffer<Scalar>) {
+    for (r, tensor) in tensors.enumerated() {
+      precondition(
+        tensor.shape == roiShape,
+        "IFRBlockWorkspace: \(what)[\(r)] is \(tensor.shape), expected \(roiShape)")
+      tensor.withUnsafeBufferPointer {
+        pack($0.baseAddress.unsafelyUnwrapped, roi: r, count: tensors.count, into: buffer)
       }
     }
   }

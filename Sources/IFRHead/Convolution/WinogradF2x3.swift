@@ -88,6 +88,11 @@ enum _WinogradF2x3<Scalar: DEQScalar> {
     let t3 = rowScratch + 3 * padded
     let zeros = rowScratch + 4 * padded
     zeros.update(repeating: 0, count: width)
+    // The padding columns (0 and past the width) stay zero: only 1 … width are rewritten.
+    for t in [t0, t1, t2, t3] {
+      t[0] = 0
+      for j in (width + 1)..<padded { t[j] = 0 }
+    }
     for c in range {
       for r in 0..<roiCount {
         let source = input + c * channelStride + r * plane
@@ -101,16 +106,6 @@ enum _WinogradF2x3<Scalar: DEQScalar> {
           let d1 = row(1)
           let d2 = row(2)
           let d3 = row(3)
-          t0[0] = 0
-          t1[0] = 0
-          t2[0] = 0
-          t3[0] = 0
-          for j in (width + 1)..<padded {
-            t0[j] = 0
-            t1[j] = 0
-            t2[j] = 0
-            t3[j] = 0
-          }
           for j in 0..<width {
             let x0 = d0[j]
             let x1 = d1[j]
