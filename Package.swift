@@ -14,6 +14,7 @@ let package = Package(
   products: [
     .library(name: "DEQCore", targets: ["DEQCore"]),
     .library(name: "DEQSolvers", targets: ["DEQSolvers"]),
+    .library(name: "DEQTraining", targets: ["DEQTraining"]),
     .library(name: "IFRHead", targets: ["IFRHead"]),
     .executable(name: "deq", targets: ["deq"]),
   ],
@@ -49,14 +50,19 @@ let package = Package(
       linkerSettings: mathLinks
     ),
     .target(
-      name: "IFRHead",
+      name: "DEQTraining",
       dependencies: ["DEQCore", "DEQSolvers"],
+      linkerSettings: mathLinks
+    ),
+    .target(
+      name: "IFRHead",
+      dependencies: ["DEQCore", "DEQSolvers", "DEQTraining"],
       linkerSettings: mathLinks
     ),
     .target(
       name: "DEQCommandLine",
       dependencies: [
-        "DEQCore", "DEQSolvers", "IFRHead",
+        "DEQCore", "DEQSolvers", "DEQTraining", "IFRHead",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       linkerSettings: mathLinks
@@ -81,14 +87,19 @@ let package = Package(
       dependencies: ["DEQSolvers", "DEQCore", "_DEQTestSupport"]
     ),
     .testTarget(
+      name: "DEQTrainingTests",
+      dependencies: ["DEQTraining", "DEQSolvers", "DEQCore", "_DEQTestSupport"]
+    ),
+    .testTarget(
       name: "IFRHeadTests",
-      dependencies: ["IFRHead", "DEQSolvers", "DEQCore", "_DEQTestSupport"],
+      dependencies: ["IFRHead", "DEQTraining", "DEQSolvers", "DEQCore", "_DEQTestSupport"],
       resources: [.copy("Fixtures")]
     ),
     .testTarget(
       name: "DEQCommandLineTests",
       dependencies: [
-        "DEQCommandLine", "deq", "IFRHead", "DEQSolvers", "DEQCore", "_DEQTestSupport",
+        "DEQCommandLine", "deq", "IFRHead", "DEQTraining", "DEQSolvers", "DEQCore",
+        "_DEQTestSupport",
       ]
     ),
   ],

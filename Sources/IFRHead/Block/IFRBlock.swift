@@ -142,6 +142,21 @@ public struct IFRBlock<Scalar: DEQScalar>: Sendable {
     return result
   }
 
+  /// The parameters as one vector under their state_dict names: read it to get
+  /// ``namedParameters`` as a ``NamedParameters``, set it to replace every parameter (an
+  /// optimiser step: `block.parameters.add(gradient.parameters, scaledBy: -lr)`, where
+  /// `gradient` is a backward pass's cotangent block).
+  ///
+  /// - Precondition (set): the same names and shapes as ``namedParameters``.
+  public var parameters: NamedParameters<Scalar> {
+    get { NamedParameters(namedParameters) }
+    set {
+      precondition(
+        newValue.hasSameLayout(as: parameters), "IFRBlock.parameters: names or shapes differ")
+      self = replacingParameters(with: newValue.scalars)
+    }
+  }
+
   /// The number of trainable scalars (GN3 included).
   public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.tensor.count } }
 
