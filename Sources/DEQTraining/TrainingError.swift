@@ -7,6 +7,13 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
   case shapeMismatch(what: String, expected: [Int], actual: [Int])
   /// A value that must be finite is not (NaN or infinity).
   case nonFinite(what: String)
+  /// A value given as data (not a hyperparameter) is outside its allowed range, for example
+  /// a binary target outside [0, 1].
+  case valueOutOfRange(what: String, value: String, expected: String)
+  /// An input that must hold at least one element is empty.
+  case emptyInput(what: String)
+  /// A checkpoint lacks a tensor of optimiser state (`optimizer.conv1.weight_v.exp_avg`).
+  case missingState(name: String)
 
   /// A sentence a person can act on.
   public var description: String {
@@ -17,6 +24,12 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
       "\(what) has shape \(actual), expected \(expected)"
     case .nonFinite(let what):
       "\(what) is not finite (NaN or infinity)"
+    case .valueOutOfRange(let what, let value, let expected):
+      "\(what) = \(value) is out of range: expected \(expected)"
+    case .emptyInput(let what):
+      "\(what) is empty: expected at least one element"
+    case .missingState(let name):
+      "optimizer state '\(name)' is missing (a checkpoint saved by another optimizer or model?)"
     }
   }
 }
