@@ -25,7 +25,8 @@ public struct DEQ: ParsableCommand {
       written.
       """,
     subcommands: [
-      Analyze.self, Solve.self, Gradient.self, Spectrum.self, Apply.self, Params.self,
+      Analyze.self, Solve.self, Gradient.self, Spectrum.self, Apply.self, Params.self, Train.self,
+      Ablate.self,
     ]
   )
 

@@ -1,4 +1,7 @@
-// `import IFRHead` brings in the modules its public API is written in: `DEQSolvers`
-// (`FixedPointSolution`, `Broyden`, `JacobianOperator`, …), which itself re-exports
-// `DEQCore` (`Tensor`, `DEQScalar`, `SeededGenerator`, …).
+// `import IFRHead` brings in the modules its public API is written in: `DEQTraining`
+// (optimisers, `SyntheticMaskTask`, `AdjointOutcome`, … for the mask head's training),
+// `DEQSolvers` (`FixedPointSolution`, `Broyden`, `JacobianOperator`, …), and `DEQCore`
+// (`Tensor`, `DEQScalar`, `SeededGenerator`, …).
+@_exported import DEQCore
 @_exported import DEQSolvers
+@_exported import DEQTraining

@@ -10,6 +10,12 @@ public enum IFRHeadError: Error, Equatable, Sendable, CustomStringConvertible {
   case invalidMetadata(key: String, value: String)
   /// The tensor file could not be read or written.
   case tensorFile(TensorFileError)
+  /// A head or training configuration value is out of range (the message names it).
+  case invalidConfiguration(String)
+  /// A training checkpoint cannot be read (truncated, corrupt, or not a checkpoint).
+  case unreadableCheckpoint(path: String, reason: String)
+  /// A training checkpoint belongs to another run (configuration, precision or format).
+  case checkpointMismatch(path: String, reason: String)
 
   /// A sentence a person can act on.
   public var description: String {
@@ -24,6 +30,12 @@ public enum IFRHeadError: Error, Equatable, Sendable, CustomStringConvertible {
       "metadata '\(key)' = '\(value)' is not valid"
     case .tensorFile(let error):
       error.description
+    case .invalidConfiguration(let message):
+      message
+    case .unreadableCheckpoint(let path, let reason):
+      "cannot resume from \(path): \(reason)"
+    case .checkpointMismatch(let path, let reason):
+      "the checkpoint \(path) belongs to another run: \(reason)"
     }
   }
 }

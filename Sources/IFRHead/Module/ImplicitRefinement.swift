@@ -120,10 +120,34 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
   ///   converge keeps its status (`FixedPointStatus`) and its lowest-residual iterate.
   /// - Complexity: one batched F evaluation per solver round (16 for Broyden 15) plus the
   ///   solver's own `O(m · C·H·W)` per RoI and step.
+  @inlinable
+  public func forward(_ injection: Tensor<Scalar>) -> Forward {
+    forward(injection, from: nil)
+  }
+
+  /// Solves `H* = F(H*; X)` for every RoI from a given start (a warm start), each as its
+  /// own problem; `nil` starts from `H₀ = 0` (as ``forward(_:)``).
+  ///
+  /// A warm start (for example the equilibria of the same RoIs at the previous training
+  /// iteration) changes where each solve begins, not what it solves: statuses, traces and
+  /// the backward pass are as for a cold start.
+  ///
+  /// - Parameters:
+  ///   - injection: X, `[N, C, H, W]`.
+  ///   - start: `H₀`, the same shape as `injection`, or `nil`.
+  /// - Returns: the equilibria (best iterates) and every RoI's solution.
+  /// - Complexity: as ``forward(_:)``.
   @_specialize(where Scalar == Double)
   @_specialize(where Scalar == Float)
-  public func forward(_ injection: Tensor<Scalar>) -> Forward {
+  public func forward(_ injection: Tensor<Scalar>, from start: Tensor<Scalar>?) -> Forward {
     let (n, _, _) = geometry(injection)
+    if let start {
+      precondition(
+        start.shape == injection.shape,
+        "ImplicitRefinement: warm start \(start.shape) differs from X \(injection.shape)")
+    }
+    let roiShape = Array(injection.shape.dropFirst())
+    let starts = (0..<n).map { roi in start?.sample(roi) ?? Tensor<Scalar>(zeros: roiShape) }
     var equilibrium = Tensor<Scalar>(zeros: injection.shape)
     guard n > 0 else {
       return Forward(injection: injection, equilibrium: equilibrium, solutions: [])
@@ -131,14 +155,15 @@ public struct ImplicitRefinement<Scalar: DEQScalar>: Sendable {
     let map = _RoIBatchMap(block: block, injection: injection, convolution: convolution)
     let solutions: [FixedPointSolution<Tensor<Scalar>>]
     if Self.needsJacobianProducts(forwardSolver) {
-      solutions = map.injections.map { x in
+      solutions = map.injections.indices.map { roi in
         solve(
-          block.fixedPointProblem(injection: x, workspace: map.workspace), using: forwardSolver,
-          stopping: forwardStopping)
+          block.fixedPointProblem(
+            injection: map.injections[roi], start: starts[roi], workspace: map.workspace),
+          using: forwardSolver, stopping: forwardStopping)
       }
     } else {
       solutions = solve(
-        batch: map.injections.map { $0.zeroed() }, map: map.forward, using: forwardSolver,
+        batch: starts, map: map.forward, using: forwardSolver,
         stopping: forwardStopping, parallelism: map.cores)
     }
     for (roi, solution) in solutions.enumerated() {
