@@ -118,6 +118,12 @@ struct Train: ParsableCommand {
   @Flag(help: "Continue from the checkpoint in --checkpoint-dir.")
   var resume = false
 
+  @Option(
+    help:
+      "Run at most K steps in this process, save the checkpoint and stop (for schedulers with time limits; continue with --resume)."
+  )
+  var stopAfter: Int?
+
   @Option(help: "Floating-point precision: double or float.")
   var precision: PrecisionOption = .float
 
@@ -176,6 +182,14 @@ struct Train: ParsableCommand {
       throw ValidationError("--checkpoint-every must be ≥ 1, got \(checkpointEvery)")
     }
     if resume && checkpointDir == nil { throw ValidationError("--resume needs --checkpoint-dir") }
+    if let stopAfter {
+      guard stopAfter >= 1 else {
+        throw ValidationError("--stop-after must be ≥ 1, got \(stopAfter)")
+      }
+      guard checkpointDir != nil else {
+        throw ValidationError("--stop-after needs --checkpoint-dir")
+      }
+    }
     if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
     guard clipNorm.isFinite && clipNorm >= 0 else {
       throw ValidationError("--clip-norm must be ≥ 0, got \(clipNorm)")
@@ -227,7 +241,18 @@ struct Train: ParsableCommand {
       }
       try emitter.write(data, to: checkpointPath, option: "--checkpoint-dir")
     }
+    var stepsHere = 0
     while !run.isFinished {
+      if let stopAfter, stepsHere == stopAfter, let checkpointPath {
+        progress.finish()
+        try save()
+        FileHandle.standardError.write(
+          Data(
+            "deq train: stopped after \(stopAfter) steps at step \(run.iteration) of \(configuration.iterations); saved to \(checkpointPath) (continue with --resume)\n"
+              .utf8))
+        return
+      }
+      stepsHere += 1
       if interrupt.isSet {
         progress.finish()
         try save()

@@ -47,12 +47,12 @@ public struct TrainingConfiguration: Sendable, Hashable, Codable {
   /// Creates a configuration; the defaults are the `deq train` defaults.
   public init(
     head: MaskHeadConfiguration = MaskHeadConfiguration(channels: 16, classes: 3),
-    iterations: Int = 400, batchSize: Int = 8, seed: UInt64 = 1, noise: Double = 0.5,
+    iterations: Int = 2000, batchSize: Int = 8, seed: UInt64 = 1, noise: Double = 0.5,
     optimizer: String = "adam", learningRate: Double = 2e-3, schedule: String = "cosine",
     warmupIterations: Int = 20, momentum: Double = 0.9, weightDecay: Double = 1e-4,
     clipNorm: Double? = 10, zeroGradientPolicy: String = "phantom:5,0.5",
-    pretrainingIterations: Int = 0, pretrainingSteps: Int = 4, logEvery: Int = 10,
-    validateEvery: Int = 100, validationSize: Int = 64, spectralEvery: Int = 0
+    pretrainingIterations: Int = 0, pretrainingSteps: Int = 4, logEvery: Int = 20,
+    validateEvery: Int = 200, validationSize: Int = 64, spectralEvery: Int = 0
   ) {
     self.head = head
     self.iterations = iterations
