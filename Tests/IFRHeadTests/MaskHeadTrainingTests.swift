@@ -123,6 +123,24 @@ struct MaskHeadTrainingTests {
     #expect(second.zeroGradientTotal == 4)
   }
 
+  @Test("IFR pre-training unrolls the block for the first K steps, then solves")
+  func pretraining() throws {
+    var configuration = tinyTraining(.ifr, iterations: 4)
+    configuration.pretrainingIterations = 2
+    configuration.pretrainingSteps = 3
+    var run = try MaskHeadTraining<Double>(configuration: configuration)
+    while !run.isFinished { _ = try run.step() }
+    #expect(run.records.map(\.unrolled) == [true, true, false, false])
+    #expect(run.records.map(\.forwardResiduals.count) == [0, 0, 2, 2])
+    #expect(run.records.map(\.adjointOutcomes.count) == [0, 0, 2, 2])
+    // An unrolled step is the explicit head's step: the same block, 3 shared steps.
+    let head = run.head
+    let x = run.task.trainingBatch(iteration: 0, size: 2, as: Double.self).features
+    guard case .implicit(let module) = head.refinement else { return }
+    let unrolled = head.forward(x, unrolledSteps: 3)
+    #expect(unrolled.refined == ExplicitRefinement(sharedBlock: module.block, steps: 3)(x))
+  }
+
   @Test("invalid configurations are refused with the field named")
   func invalidConfigurations() {
     var c = tinyTraining()

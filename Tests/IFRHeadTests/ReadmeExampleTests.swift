@@ -41,15 +41,20 @@ struct ReadmeExampleTests {
   @Test("each README sample imports the modules of the names it uses")
   func samplesImportWhatTheyUse() throws {
     let samples = try Self.readmeSamples()
-    try #require(samples.count == 2, "README.md should hold the solver and the IFR sample")
+    try #require(
+      samples.count == 3, "README.md should hold the solver, the IFR and the training sample")
     // Which import makes a name visible; IFRHead re-exports DEQSolvers, which re-exports
     // DEQCore, so a later module in a list also provides the earlier ones' names.
     let providers: [(names: [String], modules: Set<String>)] = [
       (["URL(", "Data(", "FileManager", "ProcessInfo"], ["Foundation"]),
       (
-        ["IFRBlock", "ImplicitRefinement", "ExplicitRefinement", "ConvergenceAnalysis"],
+        [
+          "IFRBlock", "ImplicitRefinement", "ExplicitRefinement", "ConvergenceAnalysis",
+          "MaskHeadTraining", "TrainingConfiguration",
+        ],
         ["IFRHead"]
       ),
+      (["Adam<", "NamedParameters<"], ["DEQTraining", "IFRHead"]),
       (
         ["FixedPointProblem", "solve(", "Broyden(", "Anderson(", "JacobianOperator"],
         ["DEQSolvers", "IFRHead"]
@@ -71,7 +76,7 @@ struct ReadmeExampleTests {
   @Test("the statements run below are the README's, character for character")
   func samplesMatchReadme() throws {
     let samples = try Self.readmeSamples()
-    try #require(samples.count == 2)
+    try #require(samples.count == 3)
     let solver = [
       "let problem = FixedPointProblem(start: [Double](repeating: 0, count: n)) { z in f(z) }",
       "let solution = solve(problem, using: Broyden(), stopping: StoppingCriteria(maxIterations: 50))",
@@ -93,6 +98,52 @@ struct ReadmeExampleTests {
     for statement in ifr {
       #expect(samples[1].contains(statement), "README's IFR sample lacks: \(statement)")
     }
+    let training = [
+      "import IFRHead",
+      "var run = try MaskHeadTraining<Float>(configuration: TrainingConfiguration())",
+      "while !run.isFinished {", "if let record = try run.step() {",
+      "print(record.iteration, record.meanLoss, record.adjointOutcomes, record.zeroGradientTotal)",
+      "print(run.validate().meanIoU)",
+      "let forward = head.forward(features)",
+      "let (loss, dLogits) = try head.loss(forward, targets: masks, classes: labels)",
+      "let gradient = head.backward(forward, logitsCotangent: dLogits)",
+      "var adam = try Adam<NamedParameters<Float>>()", "var parameters = head.parameters",
+      "adam.update(&parameters, along: gradient.parameters, learningRate: 2e-3)",
+      "head.parameters = parameters",
+    ]
+    for statement in training {
+      #expect(samples[2].contains(statement), "README's training sample lacks: \(statement)")
+    }
+  }
+
+  @Test("The training sample: a run's records, then one Adam step by hand lowers the loss")
+  func trainingSample() throws {
+    // As in README.md, with a run small enough for a test instead of the defaults.
+    var configuration = TrainingConfiguration(
+      head: MaskHeadConfiguration(channels: 8, classes: 3, forwardIterations: 5),
+      iterations: 3, batchSize: 2, validationSize: 2)
+    configuration.logEvery = 1
+    var run = try MaskHeadTraining<Float>(configuration: configuration)
+    var records: [TrainingRecord] = []
+    while !run.isFinished {
+      if let record = try run.step() { records.append(record) }
+    }
+    #expect(records.map(\.iteration) == [0, 1, 2])
+    #expect(records.allSatisfy { $0.adjointOutcomes.count == 2 })
+    #expect((0...1).contains(run.validate().meanIoU))
+
+    var head = run.head
+    let batch = run.task.trainingBatch(iteration: 0, size: 4, as: Float.self)
+    let (features, masks, labels) = (batch.features, batch.targets, batch.classes)
+    let forward = head.forward(features)
+    let (loss, dLogits) = try head.loss(forward, targets: masks, classes: labels)
+    let gradient = head.backward(forward, logitsCotangent: dLogits)
+    var adam = try Adam<NamedParameters<Float>>()
+    var parameters = head.parameters
+    adam.update(&parameters, along: gradient.parameters, learningRate: 2e-3)
+    head.parameters = parameters
+    let after = try head.loss(head.forward(features), targets: masks, classes: labels).loss
+    #expect(after < loss, "one small Adam step along the gradient lowers the batch loss")
   }
 
   @Test("The solver sample: Broyden and Anderson agree, ρ(∂f/∂z) matches LAPACK's")
