@@ -98,7 +98,7 @@ struct AblationReport: Codable {
 }
 
 /// `deq ablate [run]`: trains the rows of one table (or one shard of them).
-struct AblateRun: ParsableCommand {
+struct AblateRun: ScalarDispatchingCommand {
   static let configuration = CommandConfiguration(
     commandName: "run", abstract: "Train the rows of one ablation table (the default).")
 
@@ -199,16 +199,6 @@ struct AblateRun: ParsableCommand {
       throw ValidationError("\(error)")
     }
     if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
-  }
-
-  func run() throws {
-    let body = { () throws -> Void in
-      switch precision {
-      case .double: try run(Double.self)
-      case .float: try run(Float.self)
-      }
-    }
-    if let threads { try BLASThreads.withCount(threads, body) } else { try body() }
   }
 
   func run<S: DEQScalar>(_: S.Type) throws {

@@ -3,7 +3,7 @@ import Foundation
 import IFRHead
 
 /// `deq train`: trains a mask head on the synthetic instance-mask task.
-struct Train: ParsableCommand {
+struct Train: ScalarDispatchingCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a mask head (IFR, explicit or unrolled) on the synthetic mask task.",
     discussion: """
@@ -194,16 +194,6 @@ struct Train: ParsableCommand {
     guard clipNorm.isFinite && clipNorm >= 0 else {
       throw ValidationError("--clip-norm must be ≥ 0, got \(clipNorm)")
     }
-  }
-
-  func run() throws {
-    let body = { () throws -> Void in
-      switch precision {
-      case .double: try run(Double.self)
-      case .float: try run(Float.self)
-      }
-    }
-    if let threads { try BLASThreads.withCount(threads, body) } else { try body() }
   }
 
   func run<S: DEQScalar>(_: S.Type) throws {
