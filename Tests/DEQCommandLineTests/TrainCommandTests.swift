@@ -157,3 +157,51 @@ struct TrainCommandTests {
     #expect(bad.exitCode == 64)
   }
 }
+
+@Suite(
+  "deq train interrupted", .serialized,
+  .enabled(if: DEQExecutable.isAvailable, "the deq executable was not built"))
+struct TrainInterruptTests {
+  let flags = [
+    "train", "--channels", "4", "--batch", "2", "--iterations", "150", "--validation-size", "2",
+    "--validate-every", "0", "--log-every", "25", "--forward-iterations", "3",
+    "--backward-iterations", "3", "--quiet", "--format", "json", "--checkpoint-every", "10",
+  ]
+
+  @Test("SIGINT (saves, exit 130) and SIGKILL part-way, then --resume: the uninterrupted JSON")
+  func killAndResume() throws {
+    let folder = try makeTemporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let whole = try DEQExecutable.run(flags + ["--checkpoint-dir", "whole"], in: folder)
+    #expect(whole.exitCode == 0, "\(whole.standardError)")
+    for (signal, name) in [(SIGINT, "int"), (SIGKILL, "kill")] {
+      let checkpoint = folder.appendingPathComponent("\(name)/checkpoint.safetensors")
+      let process = Process()
+      process.executableURL = DEQExecutable.url
+      process.arguments = flags + ["--checkpoint-dir", name]
+      process.currentDirectoryURL = folder
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      let deadline = Date().addingTimeInterval(60)
+      while !FileManager.default.fileExists(atPath: checkpoint.path) && process.isRunning
+        && Date() < deadline
+      {
+        Thread.sleep(forTimeInterval: 0.02)
+      }
+      #expect(process.isRunning, "the run ended before it could be interrupted")
+      kill(process.processIdentifier, signal)
+      process.waitUntilExit()
+      #expect(process.terminationStatus == (signal == SIGINT ? 130 : SIGKILL))
+      let resumed = try DEQExecutable.run(
+        flags + ["--checkpoint-dir", name, "--resume"], in: folder)
+      #expect(resumed.exitCode == 0, "\(resumed.standardError)")
+      let leftovers = try FileManager.default.contentsOfDirectory(
+        atPath: folder.appendingPathComponent(name).path)
+      #expect(leftovers == ["checkpoint.safetensors"], "\(leftovers)")
+      let a = try untimedReport(whole.standardOutput)
+      let b = try untimedReport(resumed.standardOutput)
+      #expect(NSDictionary(dictionary: a).isEqual(to: b), "signal \(signal)")
+    }
+  }
+}

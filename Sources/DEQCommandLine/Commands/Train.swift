@@ -207,6 +207,8 @@ struct Train: ScalarDispatchingCommand {
     if let checkpointDir, let checkpointPath {
       try TrainingCheckpointFolder.prepare(
         checkpointDir, checkpoint: checkpointPath, resume: resume)
+      // A write cut short by SIGKILL leaves its temporary file; the checkpoint is intact.
+      _ = FileIO.removeAbandonedTemporaries(of: URL(fileURLWithPath: checkpointPath))
     }
     if resume, let checkpointPath {
       do {
