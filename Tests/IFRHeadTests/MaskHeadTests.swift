@@ -145,6 +145,44 @@ struct MaskHeadTests {
     #expect(relativeDifference(inner(gradient.features, v), fdX) < 1e-6, "\(kind) X")
   }
 
+  @Test(
+    "adjoint identity of the whole head: forward-mode ⟨J·v, w⟩ equals reverse-mode ⟨v, Jᵀw⟩",
+    arguments: [MaskHeadConfiguration.Refinement.ifr, .explicit, .unrolled])
+  func headAdjointIdentity(_ kind: MaskHeadConfiguration.Refinement) throws {
+    // X ↦ logits, linearised at X. For the double-residual block F depends on H + X, so
+    // ∂F/∂X·v = ∂F/∂H·v. Forward mode: explicit, Ḣᵢ₊₁ = Jᵢ(Ḣᵢ + v); IFR, Ḣ = J(Ḣ + v), a
+    // linear fixed point solved tightly with GMRES from the block's exact JVPs.
+    let head = smallMaskHead(kind, seed: 51)
+    let (x, _, _) = maskData(seed: 52)
+    let v: Tensor<Double> = normalTensor(x.shape, seed: 53)
+    let forward = head.forward(x)
+    let w: Tensor<Double> = normalTensor(forward.logits.shape, seed: 54)
+    var tangent = Tensor<Double>(zeros: x.shape)
+    switch head.refinement {
+    case .implicit(let module):
+      let h = forward.refined
+      let problem = FixedPointProblem(start: tangent) { t in
+        module.block.jvp(at: h, injection: x, tangent: t.adding(v))
+      }
+      let solution = solve(problem, using: GMRES(), stopping: tightStopping)
+      #expect(solution.status == .converged)
+      tangent = solution.fixedPoint
+    case .explicit(let module):
+      var h = Tensor<Double>(zeros: x.shape)
+      for i in 0..<module.steps {
+        let block = module.blocks[module.blocks.count == 1 ? 0 : i]
+        tangent = block.jvp(at: h, injection: x, tangent: tangent.adding(v))
+        h = block(h, injection: x)
+      }
+    }
+    let upsampled = head.upsample.jvp(tangent: tangent)
+    let activated = ReLU<Double>().jvp(at: forward.upsampled, tangent: upsampled)
+    let logitsTangent = head.predictor.jvp(tangent: activated)
+    let reverse = head.backward(forward, logitsCotangent: w).features
+    let error = relativeDifference(inner(logitsTangent, w), inner(v, reverse))
+    #expect(error < 1e-10, "\(kind): \(error)")
+  }
+
   @Test("a warm start at the equilibrium ends the forward solve at its start")
   func warmStart() {
     let head = smallMaskHead(.ifr, seed: 21)
