@@ -8,9 +8,10 @@ public struct DEQ: ParsableCommand {
     commandName: "deq",
     abstract: "Deep-equilibrium fixed points of the IFR block: solve, inspect, analyse.",
     discussion: """
-      Every subcommand works on one IFR problem: a block F (--weights, or a seeded random \
-      block) and an injection X of N RoIs (--input, or seeded random data). Each RoI is an \
-      independent fixed-point problem H* = F(H*; X).
+      The analysis subcommands work on one IFR problem: a block F (--weights, or a seeded \
+      random block) and an injection X of N RoIs (--input, or seeded random data). Each RoI \
+      is an independent fixed-point problem H* = F(H*; X). `train` and `ablate` train mask \
+      heads around the refinement on a seeded synthetic instance-mask task.
 
       Examples:
         deq analyze --plot analysis.svg
@@ -19,10 +20,12 @@ public struct DEQ: ParsableCommand {
         deq spectrum --at equilibrium --method arnoldi
         deq apply --weights block.safetensors --input x.npy --state h.npy --output f.npy
         deq params --format json
+        deq train --checkpoint-dir run1 --plot curves.svg
+        deq ablate --table 7
 
       Exit codes: 0 success; 1 a solve did not converge or an analysis claim failed; \
-      64 usage error; 65 unreadable or invalid input file; 73 an output file could not be \
-      written.
+      64 usage error; 65 unreadable or invalid input file (or checkpoint); 73 an output \
+      file could not be written; 130 interrupted.
       """,
     subcommands: [
       Analyze.self, Solve.self, Gradient.self, Spectrum.self, Apply.self, Params.self, Train.self,

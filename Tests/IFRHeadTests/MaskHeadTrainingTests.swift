@@ -64,6 +64,21 @@ struct MaskHeadTrainingTests {
     }
   }
 
+  @Test("a checkpoint written before the first step (no optimiser state yet) resumes")
+  func checkpointBeforeTheFirstStep() throws {
+    let configuration = tinyTraining(.explicit, iterations: 2)
+    let fresh = try MaskHeadTraining<Float>(configuration: configuration)
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "deq-training-\(UUID().uuidString).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try fresh.checkpointData().write(to: url)
+    var resumed = try MaskHeadTraining<Float>(configuration: configuration, resumingFrom: url)
+    var whole = fresh
+    while !whole.isFinished { _ = try whole.step() }
+    while !resumed.isFinished { _ = try resumed.step() }
+    #expect(resumed.head.parameters.scalars == whole.head.parameters.scalars)
+  }
+
   @Test("corrupt, foreign and mismatched checkpoints are refused with a reason")
   func badCheckpoints() throws {
     let configuration = tinyTraining(.explicit, iterations: 2)

@@ -25,7 +25,7 @@ struct Train: ScalarDispatchingCommand {
         deq train --head explicit --format json --output explicit.json
         deq train --checkpoint-dir run1 --plot curves.svg
         deq train --checkpoint-dir run1 --resume
-        deq train --optimizer sgd --learning-rate 0.02 --schedule step:300,360
+        deq train --optimizer sgd --learning-rate 0.02 --schedule step:1300,1800
       """)
 
   @Option(help: "The refinement: ifr, explicit (independent blocks) or unrolled (one block).")
