@@ -127,9 +127,12 @@ struct TrainCommandTests {
       "--validation-size", "2", "--quiet", "--format", "json",
     ]
     for shard in ["1/2", "2/2"] {
+      // The table on standard output, the JSON beside it.
       let result = try DEQExecutable.run(
-        flags + ["--shard", shard, "--output", "s\(shard.prefix(1)).json"], in: folder)
+        flags.filter { $0 != "json" && $0 != "--format" }
+          + ["--shard", shard, "--json", "s\(shard.prefix(1)).json"], in: folder)
       #expect(result.exitCode == 0, "\(result.standardError)")
+      #expect(result.standardOutput.contains("Table 8 in miniature"))
     }
     let merged = try DEQExecutable.run(["ablate", "merge", "s1.json", "s2.json"], in: folder)
     #expect(merged.exitCode == 0, "\(merged.standardError)")

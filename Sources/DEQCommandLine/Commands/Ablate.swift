@@ -18,9 +18,9 @@ struct Ablate: ParsableCommand {
       independent processes; `deq ablate merge` joins their JSON into the table.
 
       Examples:
-        deq ablate --table 7
-        deq ablate --table 6 --shard 1/2 --format json --output t6-1.json
-        deq ablate --table 6 --shard 2/2 --format json --output t6-2.json
+        deq ablate --table 7 --json t7.json
+        deq ablate --table 6 --shard 1/2 --json t6-1.json
+        deq ablate --table 6 --shard 2/2 --json t6-2.json
         deq ablate merge t6-1.json t6-2.json
       """,
     subcommands: [AblateRun.self, AblateMerge.self],
@@ -140,6 +140,12 @@ struct AblateRun: ScalarDispatchingCommand {
 
   @OptionGroup(title: "Output") var output: OutputOptions
 
+  @Option(
+    help: ArgumentHelp(
+      "Also write the JSON report here (for `deq ablate merge`), whatever --format prints.",
+      valueName: "file.json"))
+  var json: String?
+
   /// `(i, n)` from `--shard`.
   func parsedShard() throws(CommandLineError) -> (index: Int, count: Int) {
     let parts = shard.split(separator: "/", omittingEmptySubsequences: false)
@@ -203,7 +209,7 @@ struct AblateRun: ScalarDispatchingCommand {
 
   func run<S: DEQScalar>(_: S.Type) throws {
     let emitter = Emitter(options: output, inputs: [])
-    try emitter.checkOutputs([])
+    try emitter.checkOutputs([(json, "--json")])
     let all = try rows()
     let (shardIndex, shardCount) = try parsedShard()
     let mine = all.indices.filter { $0 % shardCount == shardIndex - 1 }
@@ -245,6 +251,7 @@ struct AblateRun: ScalarDispatchingCommand {
     let report = AblationReport(
       table: table, rowCount: all.count, precision: String(describing: S.self),
       shard: "\(shardIndex)/\(shardCount)", rows: results)
+    if let json { try emitter.write(Data(Emitter.json(report).utf8), to: json, option: "--json") }
     try report.emit(emitter, format: output.format)
   }
 }
