@@ -10,5 +10,6 @@ deq=.build/release/deq
 "$deq" analyze --quiet --plot plots/analyze.svg > plots/analyze.txt || true
 "$deq" analyze --quiet --form eq5 --steps 20000 --plot plots/analyze-eq5.svg > plots/analyze-eq5.txt || true
 "$deq" solve --quiet --spectral-every 1 --max-iterations 30 --plot plots/solve.svg > plots/solve.txt || true
+"$deq" train --quiet --iterations 400 --validate-every 100 --spectral-every 100 --plot plots/train.svg > plots/train.txt || true
 for svg in plots/*.svg; do rsvg-convert "$svg" -o "${svg%.svg}.png"; done
 ls -l plots
