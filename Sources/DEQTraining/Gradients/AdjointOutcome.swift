@@ -21,7 +21,7 @@ public enum AdjointOutcome: Sendable, Hashable, CustomStringConvertible {
   /// Classifies a backward solve that started from zero.
   ///
   /// - Parameter solution: the adjoint solve (its start must be the zero vector, as
-  ///   ``implicitGradient(lossGradient:vectorJacobianProduct:parameterVJP:using:stopping:)``
+  ///   `implicitGradient(lossGradient:vectorJacobianProduct:parameterVJP:using:stopping:)`
   ///   and `ImplicitRefinement.backward` use).
   /// - Returns: ``converged`` when the status is `.converged` (a zero cotangent converges at
   ///   the start, and zero is then the right answer); ``zeroStart(_:)`` when the best iterate

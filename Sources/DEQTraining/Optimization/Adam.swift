@@ -28,8 +28,8 @@
 /// As PyTorch, the bias corrections are computed in `Double` and the last line is
 /// evaluated as `p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)`.
 ///
-/// Adam needs a ``ContiguousVectorSpace`` (elementwise square root and division are not
-/// ``VectorSpace`` operations); ``NamedParameters``, ``Tensor`` and `[Float]`/`[Double]`
+/// Adam needs a `ContiguousVectorSpace` (elementwise square root and division are not
+/// `VectorSpace` operations); `NamedParameters`, `Tensor` and `[Float]`/`[Double]`
 /// conform.
 ///
 /// ```swift

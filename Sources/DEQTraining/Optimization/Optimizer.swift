@@ -3,7 +3,7 @@
 // `exp_avg`, `exp_avg_sq`; see `torch.optim.Optimizer.state_dict`).
 
 /// An optimiser a training loop holds without knowing which one: ``SGD`` or ``Adam`` over
-/// ``NamedParameters``.
+/// `NamedParameters`.
 ///
 /// ```swift
 /// var optimizer = Optimizer<Float>.sgd(try SGD(decayProjection: NamedParameters.excludingNormalization))

@@ -57,8 +57,8 @@ public struct SGD<Parameters: VectorSpace>: Sendable {
   ///   - nesterov: whether to use Nesterov momentum (default `false`).
   ///   - decayProjection: `D`, the part of the parameters that takes weight decay (default
   ///     `nil`: all of it). It must be linear and idempotent (a projection); for
-  ///     ``NamedParameters`` use ``NamedParameters/decayProjection(excluding:)`` or
-  ///     ``NamedParameters/excludingNormalization``.
+  ///     `NamedParameters` use `NamedParameters/decayProjection(excluding:)` or
+  ///     `NamedParameters/excludingNormalization`.
   /// - Throws: ``TrainingError/invalidHyperparameter(name:value:expected:)`` for a
   ///   negative or non-finite momentum or weight decay, and for Nesterov momentum with
   ///   `μ = 0` (PyTorch refuses it too: the step would silently be plain SGD).

@@ -143,7 +143,7 @@ public struct IFRBlock<Scalar: DEQScalar>: Sendable {
   }
 
   /// The parameters as one vector under their state_dict names: read it to get
-  /// ``namedParameters`` as a ``NamedParameters``, set it to replace every parameter (an
+  /// ``namedParameters`` as a `NamedParameters`, set it to replace every parameter (an
   /// optimiser step: `block.parameters.add(gradient.parameters, scaledBy: -lr)`, where
   /// `gradient` is a backward pass's cotangent block).
   ///

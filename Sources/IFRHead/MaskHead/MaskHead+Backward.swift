@@ -20,7 +20,7 @@ public struct MaskHeadGradient<Scalar: DEQScalar>: Sendable {
   /// The policy that handled them (`nil` when there were none).
   public var policyApplied: ZeroGradientPolicy?
 
-  /// Whether the optimiser step should be skipped (``ZeroGradientPolicy/skipStep`` met a
+  /// Whether the optimiser step should be skipped (`ZeroGradientPolicy/skipStep` met a
   /// zero-start adjoint).
   public var skipsStep: Bool { policyApplied == .skipStep }
 }

@@ -1,4 +1,4 @@
-/// Everything that decides a training run of ``MaskHead`` on the ``SyntheticMaskTask``: the
+/// Everything that decides a training run of ``MaskHead`` on the `SyntheticMaskTask`: the
 /// head, the data, the optimiser and schedule, the gradient policies and what is logged.
 /// Two runs with equal configurations compute the same numbers (and a checkpoint resumes
 /// only a run with an equal configuration).
@@ -17,7 +17,7 @@ public struct TrainingConfiguration: Sendable, Hashable, Codable {
   public var optimizer: String
   /// The base learning rate.
   public var learningRate: Double
-  /// The schedule, as ``LearningRateSchedule``'s text (`constant`, `cosine`, `step`,
+  /// The schedule, as `LearningRateSchedule`'s text (`constant`, `cosine`, `step`,
   /// `step:600,800`).
   public var schedule: String
   /// Linear warm-up iterations (0: none).
@@ -28,7 +28,7 @@ public struct TrainingConfiguration: Sendable, Hashable, Codable {
   public var weightDecay: Double
   /// Gradient-norm clipping threshold (`nil`: no clipping).
   public var clipNorm: Double?
-  /// What to do with an adjoint solve that ended at its zero start (``ZeroGradientPolicy``
+  /// What to do with an adjoint solve that ended at its zero start (`ZeroGradientPolicy`
   /// text: `phantom:5,0.5`, `skip`, `zero`).
   public var zeroGradientPolicy: String
   /// IFR only: the first K steps refine by unrolling the block (pre-training), then solve.
