@@ -34,11 +34,7 @@ struct MaskHeadPyTorchTests {
       configuration: MaskHeadConfiguration(
         refinement: .explicit, channels: 8, classes: 3, depth: 2),
       using: &rng)
-    #expect(Set(head.parameters.names) == Set(file.names))
-    head.parameters = NamedParameters(
-      try head.parameters.entries.map {
-        ($0.name, try file.tensor(named: $0.name, as: Double.self))
-      })
+    try head.loadStateDictionary(file.tensors.mapValues { $0.converted(to: Double.self) })
 
     let forward = head.forward(x)
     #expect(relativeError(forward.logits, expectedLogits) < 1e-12)

@@ -70,6 +70,48 @@ struct MaskHeadTests {
     #expect(changed.parameters.scalars == head.parameters.scalars.map { 2 * $0 })
   }
 
+  @Test("a head's safetensors round-trip (in either precision); bad files are typed errors")
+  func stateDictionary() throws {
+    let head = smallMaskHead(.explicit, seed: 61)
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "mask-head-\(UUID().uuidString).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try head.write(to: url)
+    let again = try MaskHead<Double>(configuration: head.configuration, contentsOf: url)
+    #expect(again.parameters.scalars == head.parameters.scalars)
+    let single = try MaskHead<Float>(configuration: head.configuration, contentsOf: url)
+    #expect(single.parameters.scalars == head.parameters.scalars.map { Float($0) })
+
+    var target = head
+    var tensors = head.stateDictionary
+    tensors.removeValue(forKey: "deconv.bias")
+    #expect(throws: IFRHeadError.missingTensor(name: "deconv.bias")) {
+      try target.loadStateDictionary(tensors)
+    }
+    tensors = head.stateDictionary
+    tensors["predictor.bias"] = Tensor(zeros: [4])
+    #expect(
+      throws: IFRHeadError.shapeMismatch(name: "predictor.bias", expected: [3], actual: [4])
+    ) { try target.loadStateDictionary(tensors) }
+    tensors = head.stateDictionary
+    tensors["extra"] = Tensor(zeros: [1])
+    tensors["optimizer.deconv.bias.exp_avg"] = Tensor(zeros: [8])
+    #expect(
+      throws: IFRHeadError.unexpectedTensors(names: ["extra", "optimizer.deconv.bias.exp_avg"])
+    ) {
+      try target.loadStateDictionary(tensors)
+    }
+    #expect(throws: IFRHeadError.unexpectedTensors(names: ["extra"])) {
+      try target.loadStateDictionary(tensors, ignoringPrefix: "optimizer.")
+    }
+    #expect(target.parameters.scalars == head.parameters.scalars)  // unchanged by the errors
+    var other = head.configuration
+    other.depth = 2
+    #expect(throws: IFRHeadError.self) {
+      _ = try MaskHead<Double>(configuration: other, contentsOf: url)
+    }
+  }
+
   @Test("the loss is the mean BCE on each RoI's class channel; other channels get no gradient")
   func lossSelectsTheClassChannel() throws {
     let head = smallMaskHead(.explicit, seed: 3)

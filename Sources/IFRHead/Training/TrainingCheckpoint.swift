@@ -142,26 +142,18 @@ extension MaskHeadTraining {
         throw .unreadableCheckpoint(path: path, reason: "tensor '\(name)': \(error.description)")
       }
     }
-    var parameters = head.parameters
-    var tensors: [(name: String, tensor: Tensor<Scalar>)] = []
-    for entry in parameters.entries {
-      guard let tensor = state.removeValue(forKey: entry.name) else {
-        throw .unreadableCheckpoint(path: path, reason: "it has no tensor '\(entry.name)'")
-      }
-      guard tensor.shape == entry.shape else {
-        throw .unreadableCheckpoint(
-          path: path,
-          reason: "tensor '\(entry.name)' has shape \(tensor.shape), expected \(entry.shape)")
-      }
-      tensors.append((entry.name, tensor))
-    }
-    parameters = NamedParameters(tensors)
+    var restored = head
     do {
-      try optimizer.restoreState(from: state, steps: steps, parameters: parameters)
+      try restored.loadStateDictionary(state, ignoringPrefix: Optimizer<Scalar>.statePrefix)
+    } catch {
+      throw .unreadableCheckpoint(path: path, reason: error.description)
+    }
+    do {
+      try optimizer.restoreState(from: state, steps: steps, parameters: restored.parameters)
     } catch {
       throw .unreadableCheckpoint(path: path, reason: "optimiser state: \(error.description)")
     }
-    head.parameters = parameters
+    head = restored
     iteration = savedIteration
     self.records = records
     self.elapsed = elapsed
