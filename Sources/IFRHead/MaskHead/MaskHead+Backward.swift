@@ -102,16 +102,11 @@ extension MaskHead {
       blockGradients = back.parameters
     }
 
-    var tensors: [(name: String, tensor: Tensor<Scalar>)] = []
-    for (prefix, block) in zip(refinement.blockPrefixes, blockGradients) {
-      tensors += block.namedParameters.map { (prefix + $0.name, $0.tensor) }
-    }
-    tensors.append(("deconv.weight", upsampleBack.weight))
-    tensors.append(("deconv.bias", upsampleBack.bias))
-    tensors.append(("predictor.weight", predictorBack.weight))
-    tensors.append(("predictor.bias", predictorBack.bias))
+    let gradient = layout(
+      blocks: blockGradients, deconv: (upsampleBack.weight, upsampleBack.bias),
+      predictor: (predictorBack.weight, predictorBack.bias))
     return MaskHeadGradient(
-      parameters: NamedParameters(tensors), features: featureCotangent,
+      parameters: gradient, features: featureCotangent,
       adjointSolutions: solutions, adjointOutcomes: outcomes, zeroGradientRoIs: zeroRoIs,
       policyApplied: policyApplied)
   }

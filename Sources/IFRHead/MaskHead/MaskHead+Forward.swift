@@ -88,9 +88,7 @@ extension MaskHead {
         name: "class label", value: "\(bad)", expected: "a class in 0..<\(k)")
     }
     let plane = h * w
-    let selected = Tensor<Scalar>(shape: [n, h, w]) { i in
-      forward.logits.scalars[(i / plane * k + classes[i / plane]) * plane + i % plane]
-    }
+    let selected = classLogits(forward, classes: classes)
     let (loss, gradient) = try binaryCrossEntropyWithLogits(logits: selected, targets: targets)
     var cotangent = Tensor<Scalar>(zeros: shape)
     cotangent.withUnsafeMutableBufferPointer { out in

@@ -27,8 +27,7 @@ public enum MaskRefinement<Scalar: DEQScalar>: Sendable {
     switch self {
     case .implicit: ["refine.shared."]
     case .explicit(let module):
-      module.blocks.count == 1 && module.steps > 1
-        ? ["refine.shared."] : module.blocks.indices.map { "refine.\($0)." }
+      module.isShared ? ["refine.shared."] : module.blocks.indices.map { "refine.\($0)." }
     }
   }
 
@@ -134,13 +133,9 @@ public struct MaskHead<Scalar: DEQScalar>: Sendable {
   /// - Precondition (set): the same names and shapes.
   public var parameters: NamedParameters<Scalar> {
     get {
-      var tensors: [(name: String, tensor: Tensor<Scalar>)] = []
-      for (prefix, block) in zip(refinement.blockPrefixes, refinement.blocks) {
-        tensors += block.namedParameters.map { (prefix + $0.name, $0.tensor) }
-      }
-      tensors += upsample.namedParameters.map { ("deconv." + $0.name, $0.tensor) }
-      tensors += predictor.namedParameters.map { ("predictor." + $0.name, $0.tensor) }
-      return NamedParameters(tensors)
+      layout(
+        blocks: refinement.blocks, deconv: (upsample.weight, upsample.bias),
+        predictor: (predictor.weight, predictor.bias))
     }
     set {
       precondition(newValue.hasSameLayout(as: parameters), "MaskHead.parameters: layout differs")
@@ -159,5 +154,23 @@ public struct MaskHead<Scalar: DEQScalar>: Sendable {
         weight: predictorPiece.tensor(predictorPiece.entries[0]),
         bias: predictorPiece.tensor(predictorPiece.entries[1]))
     }
+  }
+
+  /// Tensors in the order and under the names of ``parameters``: the blocks' (one per
+  /// distinct block of the refinement), then `deconv.*` and `predictor.*`. The parameters
+  /// themselves and the backward pass's gradient are both laid out by it.
+  func layout(
+    blocks: [IFRBlock<Scalar>], deconv: (weight: Tensor<Scalar>, bias: Tensor<Scalar>),
+    predictor: (weight: Tensor<Scalar>, bias: Tensor<Scalar>)
+  ) -> NamedParameters<Scalar> {
+    var tensors: [(name: String, tensor: Tensor<Scalar>)] = []
+    for (prefix, block) in zip(refinement.blockPrefixes, blocks) {
+      tensors += block.namedParameters.map { (prefix + $0.name, $0.tensor) }
+    }
+    tensors += [
+      ("deconv.weight", deconv.weight), ("deconv.bias", deconv.bias),
+      ("predictor.weight", predictor.weight), ("predictor.bias", predictor.bias),
+    ]
+    return NamedParameters(tensors)
   }
 }
