@@ -111,10 +111,7 @@ enum _AnalysisCheckpointFile {
     var metadata = [String: String]()
     for field in header { metadata[field.key] = field.value }
     var tensors = [String: AnyTensor]()
-    let encoder = JSONEncoder()
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    encoder.outputFormatting = [.sortedKeys]
+    let encoder = _CheckpointJSON.encoder()
     metadata["rois"] = progress.map { String($0.roi) }.joined(separator: ",")
     for p in progress {
       let key = "roi\(p.roi)"
@@ -154,9 +151,7 @@ enum _AnalysisCheckpointFile {
           "its \(field.what) is \(found.count > 60 ? String(found.prefix(60)) + "…" : found), this run's is \(field.value.count > 60 ? String(field.value.prefix(60)) + "…" : field.value)"
       )
     }
-    let decoder = JSONDecoder()
-    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let decoder = _CheckpointJSON.decoder()
     var result = [Int: _UnrollProgress<Scalar>]()
     let rois = (file.metadata["rois"] ?? "").split(separator: ",").map { Int($0) }
     for roi in rois {

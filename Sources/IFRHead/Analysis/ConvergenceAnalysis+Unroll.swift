@@ -69,8 +69,7 @@ final class _AnalysisRunControl<Scalar: DEQScalar>: Sendable {
     guard due else { return }
     let stepsDone = done.load(ordering: .relaxed)
     let elapsed = now - start
-    let seconds =
-      Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    let seconds = elapsed.seconds
     let rate = seconds > 0 ? Double(stepsDone - restoredSteps) / seconds : 0
     let remaining: Duration? =
       rate > 0 ? .seconds(Double(stepsTotal - stepsDone) / rate) : nil

@@ -224,11 +224,3 @@ public struct MaskHeadTraining<Scalar: DEQScalar>: Sendable {
     return Double(value)
   }
 }
-
-extension Duration {
-  /// The duration in seconds.
-  var seconds: Double {
-    let (s, a) = components
-    return Double(s) + Double(a) * 1e-18
-  }
-}

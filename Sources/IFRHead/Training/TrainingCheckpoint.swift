@@ -11,24 +11,11 @@ extension MaskHeadTraining {
   static var checkpointFormat: String { "deq-mask-head-training-checkpoint" }
   static var checkpointVersion: String { "1" }
 
-  static func encoder() -> JSONEncoder {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return encoder
-  }
-
-  static func decoder() -> JSONDecoder {
-    let decoder = JSONDecoder()
-    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return decoder
-  }
-
   /// The configuration as the checkpoint stores it (sorted-key JSON).
   static func configurationText(_ configuration: TrainingConfiguration) -> String {
-    (try? encoder().encode(configuration)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    (try? _CheckpointJSON.encoder().encode(configuration)).map {
+      String(decoding: $0, as: UTF8.self)
+    } ?? ""
   }
 
   /// The run's state as a safetensors file.
@@ -40,7 +27,7 @@ extension MaskHeadTraining {
     for (name, tensor) in optimizer.stateTensors { tensors[name] = AnyTensor(tensor) }
     let recordsText: String
     do {
-      recordsText = String(decoding: try Self.encoder().encode(records), as: UTF8.self)
+      recordsText = String(decoding: try _CheckpointJSON.encoder().encode(records), as: UTF8.self)
     } catch {
       throw .invalidConfiguration("cannot encode the training records: \(error)")
     }
@@ -99,7 +86,8 @@ extension MaskHeadTraining {
         reason: "its precision is \(m["precision"] ?? "none"), this run's is \(precision)")
     }
     guard let stored = m["configuration"],
-      let theirs = try? Self.decoder().decode(TrainingConfiguration.self, from: Data(stored.utf8))
+      let theirs = try? _CheckpointJSON.decoder().decode(
+        TrainingConfiguration.self, from: Data(stored.utf8))
     else {
       throw .unreadableCheckpoint(path: path, reason: "its configuration is unreadable")
     }
@@ -129,7 +117,8 @@ extension MaskHeadTraining {
     let elapsed = try double("elapsedBits")
     let windowSum = try double("windowLossSumBits")
     guard let recordsText = m["records"],
-      let records = try? Self.decoder().decode([TrainingRecord].self, from: Data(recordsText.utf8)),
+      let records = try? _CheckpointJSON.decoder().decode(
+        [TrainingRecord].self, from: Data(recordsText.utf8)),
       records.allSatisfy({ $0.iteration < savedIteration })
     else {
       throw .unreadableCheckpoint(path: path, reason: "its records are missing or corrupt")
@@ -167,7 +156,7 @@ extension MaskHeadTraining {
     -> String
   {
     func fields(_ c: TrainingConfiguration) -> [String: String] {
-      guard let data = try? encoder().encode(c),
+      guard let data = try? _CheckpointJSON.encoder().encode(c),
         let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
       else { return [:] }
       var result = [String: String]()
