@@ -108,37 +108,12 @@ struct AblateRun: ScalarDispatchingCommand {
   @Option(help: ArgumentHelp("Run rows i, i+n, … only (1-based).", valueName: "i/n"))
   var shard: String = "1/1"
 
-  @Option(help: "Optimiser steps per row.")
-  var iterations: Int = TrainingConfiguration().iterations
-
-  @Option(help: "RoIs per step.")
-  var batch: Int = TrainingConfiguration().batchSize
-
-  @Option(help: "RoI feature channels.")
-  var channels: Int = 16
-
-  @Option(help: "Seed of the data and of the initialisation (the same for every row).")
-  var seed: UInt64 = 1
-
-  @Option(help: "sgd or adam.")
-  var optimizer: Train.OptimizerOption = .adam
-
-  @Option(help: "Base learning rate (default: 2e-3 for adam, 2e-2 for sgd).")
-  var learningRate: Double?
-
-  @Option(help: "Schedule: constant, cosine, step or step:I,J,….")
-  var schedule: String = "cosine"
-
-  @Option(help: "Validation RoIs.")
-  var validationSize: Int = TrainingConfiguration().validationSize
-
-  @Option(help: "Floating-point precision: double or float.")
-  var precision: PrecisionOption = .float
-
-  @Option(help: "OpenBLAS threads at most (default: every core).")
-  var threads: Int?
+  @OptionGroup(title: "Every row") var training: TrainingOptions
 
   @OptionGroup(title: "Output") var output: OutputOptions
+
+  var precision: PrecisionOption { training.precision }
+  var threads: Int? { training.threads }
 
   @Option(
     help: ArgumentHelp(
@@ -159,11 +134,8 @@ struct AblateRun: ScalarDispatchingCommand {
 
   /// Every row of the table, in order.
   func rows() throws(CommandLineError) -> [TrainingConfiguration] {
-    var base = TrainingConfiguration(
-      iterations: iterations, batchSize: batch, seed: seed, optimizer: optimizer.rawValue,
-      learningRate: learningRate ?? (optimizer == .adam ? 2e-3 : 2e-2), schedule: schedule,
-      validateEvery: 0, validationSize: validationSize)
-    base.head.channels = channels
+    var base = training.configuration
+    base.validateEvery = 0
     func with(_ change: (inout MaskHeadConfiguration) -> Void) -> TrainingConfiguration {
       var c = base
       change(&c.head)
@@ -204,7 +176,6 @@ struct AblateRun: ScalarDispatchingCommand {
     } catch {
       throw ValidationError("\(error)")
     }
-    if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
   }
 
   func run<S: DEQScalar>(_: S.Type) throws {
@@ -213,7 +184,7 @@ struct AblateRun: ScalarDispatchingCommand {
     let all = try rows()
     let (shardIndex, shardCount) = try parsedShard()
     let mine = all.indices.filter { $0 % shardCount == shardIndex - 1 }
-    let total = mine.count * iterations
+    let total = mine.count * training.iterations
     let progress = Progress(label: "ablate", total: total, quiet: output.quiet)
     let interrupt = InterruptFlag.install()
     defer { InterruptFlag.uninstall() }
@@ -235,7 +206,8 @@ struct AblateRun: ScalarDispatchingCommand {
         }
         if first == nil, let record { first = record.meanLoss }
         progress.update(
-          done * iterations + run.iteration, doing: "row \(index + 1): \(all[index].head.label)")
+          done * training.iterations + run.iteration,
+          doing: "row \(index + 1): \(all[index].head.label)")
       }
       let validation = run.records.last?.validation ?? run.validate()
       results.append(

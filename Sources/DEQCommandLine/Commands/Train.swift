@@ -37,9 +37,6 @@ struct Train: ScalarDispatchingCommand {
   @Option(help: "Explicit blocks or unrolled steps.")
   var depth: Int = 4
 
-  @Option(help: "RoI feature channels (the paper: 256).")
-  var channels: Int = 16
-
   @Option(help: "The blocks' inner width (default: the channels).")
   var innerChannels: Int?
 
@@ -52,26 +49,8 @@ struct Train: ScalarDispatchingCommand {
   @Option(help: "IFR backward (adjoint) Broyden iterations.")
   var backwardIterations: Int = 15
 
-  @Option(help: "Optimiser steps.")
-  var iterations: Int = TrainingConfiguration().iterations
-
-  @Option(help: "RoIs per step.")
-  var batch: Int = TrainingConfiguration().batchSize
-
-  @Option(help: "Seed of the data and of the initialisation.")
-  var seed: UInt64 = 1
-
   @Option(help: "Noise of the task's features (relative to the outline).")
   var noise: Double = TrainingConfiguration().noise
-
-  @Option(help: "sgd (momentum, weight decay) or adam.")
-  var optimizer: OptimizerOption = .adam
-
-  @Option(help: "Base learning rate (default: 2e-3 for adam, 2e-2 for sgd).")
-  var learningRate: Double?
-
-  @Option(help: "Schedule: constant, cosine, step (×0.1 at 2/3 and 8/9) or step:I,J,….")
-  var schedule: String = "cosine"
 
   @Option(help: "Linear warm-up steps.")
   var warmup: Int = TrainingConfiguration().warmupIterations
@@ -103,9 +82,6 @@ struct Train: ScalarDispatchingCommand {
   @Option(help: "Validation IoU every K steps (0: at the end only).")
   var validateEvery: Int = TrainingConfiguration().validateEvery
 
-  @Option(help: "Validation RoIs.")
-  var validationSize: Int = TrainingConfiguration().validationSize
-
   @Option(help: "ρ(∂F/∂H) at a validation RoI's equilibrium every K steps (0: never).")
   var spectralEvery: Int = 0
 
@@ -124,23 +100,18 @@ struct Train: ScalarDispatchingCommand {
   )
   var stopAfter: Int?
 
-  @Option(help: "Floating-point precision: double or float.")
-  var precision: PrecisionOption = .float
-
-  @Option(help: "OpenBLAS threads at most (default: every core).")
-  var threads: Int?
+  @OptionGroup(title: "Run") var training: TrainingOptions
 
   @OptionGroup(title: "Output") var output: OutputOptions
+
+  var precision: PrecisionOption { training.precision }
+  var threads: Int? { training.threads }
 
   @Option(
     help: ArgumentHelp(
       "Write an SVG plot of loss, validation IoU, residuals and ρ against the step.",
       valueName: "file.svg"))
   var plot: String?
-
-  enum OptimizerOption: String, CaseIterable, ExpressibleByArgument {
-    case sgd, adam
-  }
 
   enum HeadOption: String, CaseIterable, ExpressibleByArgument {
     case ifr, explicit, unrolled
@@ -156,20 +127,23 @@ struct Train: ScalarDispatchingCommand {
 
   /// The run these options describe.
   var trainingConfiguration: TrainingConfiguration {
-    TrainingConfiguration(
-      head: MaskHeadConfiguration(
-        refinement: head.refinement, channels: channels, innerChannels: innerChannels,
-        classes: classes,
-        doubleResidual: doubleResidual, depth: depth, forwardIterations: forwardIterations,
-        backwardIterations: backwardIterations),
-      iterations: iterations, batchSize: batch, seed: seed, noise: noise,
-      optimizer: optimizer.rawValue,
-      learningRate: learningRate ?? (optimizer == .adam ? 2e-3 : 2e-2), schedule: schedule,
-      warmupIterations: warmup, momentum: momentum, weightDecay: weightDecay,
-      clipNorm: clipNorm > 0 ? clipNorm : nil, zeroGradientPolicy: zeroGradientPolicy,
-      pretrainingIterations: pretrainIterations, pretrainingSteps: pretrainSteps,
-      logEvery: logEvery, validateEvery: validateEvery, validationSize: validationSize,
-      spectralEvery: spectralEvery)
+    var configuration = training.configuration
+    configuration.head = MaskHeadConfiguration(
+      refinement: head.refinement, channels: training.channels, innerChannels: innerChannels,
+      classes: classes, doubleResidual: doubleResidual, depth: depth,
+      forwardIterations: forwardIterations, backwardIterations: backwardIterations)
+    configuration.noise = noise
+    configuration.warmupIterations = warmup
+    configuration.momentum = momentum
+    configuration.weightDecay = weightDecay
+    configuration.clipNorm = clipNorm > 0 ? clipNorm : nil
+    configuration.zeroGradientPolicy = zeroGradientPolicy
+    configuration.pretrainingIterations = pretrainIterations
+    configuration.pretrainingSteps = pretrainSteps
+    configuration.logEvery = logEvery
+    configuration.validateEvery = validateEvery
+    configuration.spectralEvery = spectralEvery
+    return configuration
   }
 
   func validate() throws {
@@ -190,7 +164,6 @@ struct Train: ScalarDispatchingCommand {
         throw ValidationError("--stop-after needs --checkpoint-dir")
       }
     }
-    if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1, got \(threads)") }
     guard clipNorm.isFinite && clipNorm >= 0 else {
       throw ValidationError("--clip-norm must be ≥ 0, got \(clipNorm)")
     }
