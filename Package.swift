@@ -67,9 +67,15 @@ let package = Package(
       ],
       linkerSettings: mathLinks
     ),
+    // OpenBLAS's worker spin time for the `deq` process (see Sources/DEQLaunch/launch.c).
+    .target(name: "DEQLaunch"),
     .executableTarget(
       name: "deq",
-      dependencies: ["DEQCommandLine"]
+      dependencies: ["DEQCommandLine", "DEQLaunch"],
+      linkerSettings: [
+        // Lets OpenBLAS's thread pool call DEQLaunch's `openblas_thread_timeout`.
+        .unsafeFlags(["-Xlinker", "--export-dynamic-symbol=openblas_thread_timeout"])
+      ]
     ),
 
     // MARK: - Test support and tests
