@@ -61,8 +61,10 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
   @usableFromInline let beta2: _ScalarBuffer<Scalar>
   @usableFromInline let gamma3: _ScalarBuffer<Scalar>
   @usableFromInline let beta3: _ScalarBuffer<Scalar>
-  @usableFromInline let dw1: _ScalarBuffer<Scalar>
-  @usableFromInline let dw2: _ScalarBuffer<Scalar>
+  /// The kernels' cotangent accumulators, made on first use (a forward-only workspace never
+  /// touches their `2 · 9 · C · inner` scalars).
+  @usableFromInline lazy var dw1 = _ScalarBuffer<Scalar>(count: 9 * channels * inner)
+  @usableFromInline lazy var dw2 = _ScalarBuffer<Scalar>(count: 9 * channels * inner)
   @usableFromInline let dgamma1: _ScalarBuffer<Scalar>
   @usableFromInline let dbeta1: _ScalarBuffer<Scalar>
   @usableFromInline let dgamma2: _ScalarBuffer<Scalar>
@@ -118,8 +120,6 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
     beta2 = _ScalarBuffer(copying: block.gn2.offset)
     gamma3 = _ScalarBuffer(copying: block.gn3.scale)
     beta3 = _ScalarBuffer(copying: block.gn3.offset)
-    dw1 = _ScalarBuffer(count: 9 * c * k)
-    dw2 = _ScalarBuffer(count: 9 * c * k)
     dgamma1 = _ScalarBuffer(count: k)
     dbeta1 = _ScalarBuffer(count: k)
     dgamma2 = _ScalarBuffer(count: c)

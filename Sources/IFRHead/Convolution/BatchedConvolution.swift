@@ -55,8 +55,9 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
   @usableFromInline let plane: Int
   /// The resolved algorithm (never `.automatic`).
   @usableFromInline let algorithm: ConvolutionAlgorithm
-  /// The kernel, `outChannels × inChannels × 3 × 3` (im2col's GEMM operand).
-  @usableFromInline let weight: _ScalarBuffer<Scalar>
+  /// The kernel, `outChannels × inChannels × 3 × 3` (im2col's GEMM operand), shared with
+  /// the tensor it was made from rather than copied.
+  @usableFromInline let weight: Tensor<Scalar>
   /// Winograd: `[16][out][in]`, made at creation.
   @usableFromInline let transformed: _ScalarBuffer<Scalar>
   /// Winograd, transposed convolution: `[16][in][out]`, made on first use.
@@ -77,20 +78,23 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
     self.scratch = scratch
     self.algorithm = algorithm.resolved(
       inChannels: inChannels, outChannels: outChannels, height: height, width: width)
-    weight = _ScalarBuffer(copying: kernel)
+    weight = kernel
     let winograd = self.algorithm == .winograd
-    transformed = _ScalarBuffer(count: winograd ? 16 * outChannels * inChannels : 0)
+    transformed = _ScalarBuffer(
+      count: winograd ? 16 * outChannels * inChannels : 0, zeroed: false)
     if winograd { transformWeight(transposed: false, parts: BLASThreads.count, into: transformed) }
   }
 
   @inlinable
   func transformWeight(transposed: Bool, parts: Int, into buffer: _ScalarBuffer<Scalar>) {
     let u = buffer.pointer(count: 16 * outChannels * inChannels)
-    let w = UnsafePointer(weight.base)
-    _ParallelRanges.forEach(outChannels, parts: parts) { _, range in
-      _WinogradF2x3<Scalar>.transformWeight(
-        w, outChannels: outChannels, inChannels: inChannels, range: range,
-        transposed: transposed, into: u)
+    weight.withUnsafeBufferPointer { kernel in
+      guard let w = kernel.baseAddress else { return }
+      _ParallelRanges.forEach(outChannels, parts: parts) { _, range in
+        _WinogradF2x3<Scalar>.transformWeight(
+          w, outChannels: outChannels, inChannels: inChannels, range: range,
+          transposed: transposed, into: u)
+      }
     }
   }
 
@@ -178,7 +182,7 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
       let kernels: _ScalarBuffer<Scalar>
       if transposed {
         if transformedTranspose == nil {
-          let buffer = _ScalarBuffer<Scalar>(count: 16 * outChannels * inChannels)
+          let buffer = _ScalarBuffer<Scalar>(count: 16 * outChannels * inChannels, zeroed: false)
           transformWeight(transposed: true, parts: parts, into: buffer)
           transformedTranspose = buffer
         }
@@ -211,27 +215,29 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
     case .im2col, .automatic:
       let depth = inChannels * 9
       let cols = _ConvolutionScratch.grown(&scratch.columns, depth * span)
-      let w = UnsafePointer(weight.base)
-      if transposed {
-        _ParallelRanges.forEach(span, parts: parts) { _, range in
-          Scalar.blasGemm(
-            transposeA: true, transposeB: false, depth, range.count, outChannels, 1,
-            w, depth, source + range.lowerBound, span, 0, cols + range.lowerBound, span)
-        }
-        _ParallelRanges.forEach(inChannels, parts: parts) { _, channels in
-          for r in 0..<count {
-            Conv2D<Scalar>.col2im(
-              cols + channels.lowerBound * 9 * span + r * plane, channels: channels.count,
-              height: height, width: width, channelStride: span, rowStride: span,
-              into: target + channels.lowerBound * span + r * plane)
+      weight.withUnsafeBufferPointer { kernel in
+        guard let w = kernel.baseAddress else { return }
+        if transposed {
+          _ParallelRanges.forEach(span, parts: parts) { _, range in
+            Scalar.blasGemm(
+              transposeA: true, transposeB: false, depth, range.count, outChannels, 1,
+              w, depth, source + range.lowerBound, span, 0, cols + range.lowerBound, span)
           }
-        }
-      } else {
-        unfold(source, count: count, parts: parts, into: cols)
-        _ParallelRanges.forEach(span, parts: parts) { _, range in
-          Scalar.blasGemm(
-            transposeA: false, transposeB: false, outChannels, range.count, depth, 1,
-            w, depth, cols + range.lowerBound, span, 0, target + range.lowerBound, span)
+          _ParallelRanges.forEach(inChannels, parts: parts) { _, channels in
+            for r in 0..<count {
+              Conv2D<Scalar>.col2im(
+                cols + channels.lowerBound * 9 * span + r * plane, channels: channels.count,
+                height: height, width: width, channelStride: span, rowStride: span,
+                into: target + channels.lowerBound * span + r * plane)
+            }
+          }
+        } else {
+          unfold(source, count: count, parts: parts, into: cols)
+          _ParallelRanges.forEach(span, parts: parts) { _, range in
+            Scalar.blasGemm(
+              transposeA: false, transposeB: false, outChannels, range.count, depth, 1,
+              w, depth, cols + range.lowerBound, span, 0, target + range.lowerBound, span)
+          }
         }
       }
     }
