@@ -3,8 +3,8 @@ import IFRHead
 import Testing
 import _DEQTestSupport
 
-/// The batched evaluation engine: Winograd against im2col on sizes that are not multiples
-/// of the 2 × 2 tile, float accuracy, exact derivatives under Winograd, and lockstep solves
+/// The batched evaluation engine: both Winograd schemes against im2col on sizes that are not
+/// multiples of their 2 × 2 or 4 × 4 tiles, float accuracy, exact derivatives under Winograd, and lockstep solves
 /// whose RoIs do not depend on the batch they run in.
 @Suite("Batched engine: Winograd, im2col and lockstep RoIs")
 struct BatchedEngineTests {
@@ -19,7 +19,7 @@ struct BatchedEngineTests {
   }
 
   @Test(
-    "Winograd equals im2col on F, JVP and VJP (double, 1e-13) at 5×7, 13×13, 14×14, 1×3",
+    "Winograd F(2×2) and F(4×4) equal im2col on F, JVP and VJP (double, 1e-13) at 5×7, 13×13, 14×14, 1×3",
     arguments: [IFRBlockForm.ifrCode, .mdeq, .xshort])
   func winogradMatchesIm2col(_ form: IFRBlockForm) {
     let block = Self.block(Double.self, seed: 91, form: form)
@@ -29,7 +29,7 @@ struct BatchedEngineTests {
       let x: Tensor<Double> = normalTensor(shape, seed: 93)
       let v: Tensor<Double> = normalTensor(shape, seed: 94)
       var results: [ConvolutionAlgorithm: [Tensor<Double>]] = [:]
-      for algorithm in [ConvolutionAlgorithm.im2col, .winograd] {
+      for algorithm in [ConvolutionAlgorithm.im2col, .winograd, .winograd4x4] {
         let workspace = block.makeWorkspace(
           height: height, width: width, capacity: 3, convolution: algorithm)
         #expect(workspace.convolutionAlgorithm == algorithm)
@@ -42,9 +42,11 @@ struct BatchedEngineTests {
           f, jv, back.state, back.injection, Tensor(shape: [theta.count]) { theta[$0] },
         ]
       }
-      for (k, name) in ["F", "JVP", "VJP H", "VJP X", "VJP θ"].enumerated() {
-        let error = relativeError(results[.winograd]![k], results[.im2col]![k])
-        #expect(error < 1e-13, "\(form) \(height)×\(width) \(name): \(error)")
+      for scheme in [ConvolutionAlgorithm.winograd, .winograd4x4] {
+        for (k, name) in ["F", "JVP", "VJP H", "VJP X", "VJP θ"].enumerated() {
+          let error = relativeError(results[scheme]![k], results[.im2col]![k])
+          #expect(error < 1e-13, "\(form) \(scheme) \(height)×\(width) \(name): \(error)")
+        }
       }
     }
   }
@@ -58,7 +60,7 @@ struct BatchedEngineTests {
   }
 
   @Test(
-    "PyTorch's F at 13×13 by Winograd and im2col: 1e-12 in double, 1e-5 in float",
+    "PyTorch's F at 13×13 by both Winograd schemes and im2col: 1e-12 in double, 1e-5 in float",
     arguments: [IFRBlockForm.ifrCode, .xshort, .eq5])
   func pytorch13(_ form: IFRBlockForm) throws {
     let block = try IFRBlock<Double>(contentsOf: Self.fixture("block.safetensors"), form: form)
@@ -70,7 +72,7 @@ struct BatchedEngineTests {
     let single = try IFRBlock<Float>(
       stateDictionary: block.stateDictionary.mapValues { $0.converted(to: Float.self) },
       metadata: block.metadata, form: form)
-    for algorithm in [ConvolutionAlgorithm.automatic, .im2col, .winograd] {
+    for algorithm in [ConvolutionAlgorithm.automatic, .im2col, .winograd, .winograd4x4] {
       let workspace = block.makeWorkspace(
         height: 13, width: 13, capacity: 2, convolution: algorithm)
       let error = relativeError(workspace.evaluate(state: h, injection: x), expected)
@@ -84,10 +86,17 @@ struct BatchedEngineTests {
     #expect(block.makeWorkspace(height: 13, width: 13).convolutionAlgorithm == .winograd)
   }
 
-  @Test("automatic picks Winograd from 32 channels and 4 × 4 on, im2col below")
+  @Test(
+    "automatic picks Winograd from 32 channels and 4 × 4 on (F(4×4) from 16 × 16), im2col below")
   func automaticChoice() {
     let wide = ConvolutionAlgorithm.automatic
     #expect(wide.resolved(inChannels: 256, outChannels: 256, height: 14, width: 14) == .winograd)
+    #expect(wide.resolved(inChannels: 256, outChannels: 256, height: 4, width: 4) == .winograd)
+    #expect(
+      wide.resolved(inChannels: 256, outChannels: 256, height: 16, width: 16) == .winograd4x4)
+    #expect(
+      wide.resolved(inChannels: 256, outChannels: 256, height: 28, width: 28) == .winograd4x4)
+    #expect(wide.resolved(inChannels: 256, outChannels: 256, height: 28, width: 15) == .winograd)
     #expect(wide.resolved(inChannels: 8, outChannels: 8, height: 14, width: 14) == .im2col)
     #expect(wide.resolved(inChannels: 256, outChannels: 256, height: 3, width: 14) == .im2col)
     #expect(
@@ -95,8 +104,10 @@ struct BatchedEngineTests {
         == .im2col)
   }
 
-  @Test("Float under Winograd: F to 1e-5 of double, JVP against differences, the adjoint identity")
-  func floatAccuracy() throws {
+  @Test(
+    "Float under Winograd: F to 1e-5 of double, JVP against differences, the adjoint identity",
+    arguments: [ConvolutionAlgorithm.winograd, .winograd4x4])
+  func floatAccuracy(_ scheme: ConvolutionAlgorithm) throws {
     let double = Self.block(Double.self, seed: 95)
     let single = try IFRBlock<Float>(
       stateDictionary: double.stateDictionary.mapValues { $0.converted(to: Float.self) },
@@ -105,7 +116,7 @@ struct BatchedEngineTests {
     let h: Tensor<Double> = normalTensor(shape, seed: 96)
     let x: Tensor<Double> = normalTensor(shape, seed: 97)
     let wd = double.makeWorkspace(height: 13, width: 13, capacity: 2, convolution: .im2col)
-    let ws = single.makeWorkspace(height: 13, width: 13, capacity: 2, convolution: .winograd)
+    let ws = single.makeWorkspace(height: 13, width: 13, capacity: 2, convolution: scheme)
     let hf = h.converted(to: Float.self)
     let xf = x.converted(to: Float.self)
     let f64 = wd.evaluate(state: h, injection: x)
@@ -118,15 +129,17 @@ struct BatchedEngineTests {
     #expect(relativeDifference(lhs, rhs) < 1e-4)
   }
 
-  @Test("Winograd derivatives: JVP against central differences, VJP by the adjoint identity")
-  func winogradDerivatives() {
+  @Test(
+    "Winograd derivatives: JVP against central differences, VJP by the adjoint identity",
+    arguments: [ConvolutionAlgorithm.winograd, .winograd4x4])
+  func winogradDerivatives(_ scheme: ConvolutionAlgorithm) {
     let block = Self.block(Double.self, seed: 101)
     let shape = [2, 32, 5, 7]
     let h: Tensor<Double> = normalTensor(shape, seed: 102)
     let x: Tensor<Double> = normalTensor(shape, seed: 103)
     let v: Tensor<Double> = normalTensor(shape, seed: 104)
     let u: Tensor<Double> = normalTensor(shape, seed: 105)
-    let workspace = block.makeWorkspace(height: 5, width: 7, capacity: 2, convolution: .winograd)
+    let workspace = block.makeWorkspace(height: 5, width: 7, capacity: 2, convolution: scheme)
     let step = 1e-6
     let plus = workspace.evaluate(state: h.adding(v, scaledBy: step), injection: x)
     let minus = workspace.evaluate(state: h.adding(v, scaledBy: -step), injection: x)
@@ -141,7 +154,7 @@ struct BatchedEngineTests {
 
   @Test(
     "a RoI solved alone, in a batch of 4 and of 16 has the same Broyden trace (1e-13 relative)",
-    arguments: [ConvolutionAlgorithm.im2col, .winograd])
+    arguments: [ConvolutionAlgorithm.im2col, .winograd, .winograd4x4])
   func lockstepIndependence(_ convolution: ConvolutionAlgorithm) {
     let block = Self.block(Double.self, seed: 107)
     let all: Tensor<Double> = normalTensor([16, 32, 6, 6], seed: 108)

@@ -94,8 +94,8 @@ struct IFRBlockTests {
   }
 
   @Test(
-    "a batch gives each RoI's solo F, JVP and VJP (to rounding), under both convolutions",
-    arguments: IFRBlockForm.allCases, [ConvolutionAlgorithm.im2col, .winograd])
+    "a batch gives each RoI's solo F, JVP and VJP (to rounding), under every convolution",
+    arguments: IFRBlockForm.allCases, [ConvolutionAlgorithm.im2col, .winograd, .winograd4x4])
   func batchIndependence(_ form: IFRBlockForm, _ convolution: ConvolutionAlgorithm) throws {
     var rng = SeededGenerator(seed: 61)
     let block = IFRBlock<Double>(channels: 16, form: form, using: &rng)

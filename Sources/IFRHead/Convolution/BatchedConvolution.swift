@@ -1,7 +1,7 @@
 // One 3×3, stride-1, zero-padded convolution of the IFR block applied to a channel-major
 // batch of RoIs: forward (and so the JVP, the layer being linear), the input cotangent
 // (the transposed convolution) and the weight cotangent, each as one GEMM over all RoIs
-// (im2col) or 16 (Winograd F(2×2, 3×3)).
+// (im2col), 16 (Winograd F(2×2, 3×3)) or 36 (Winograd F(4×4, 3×3)).
 //
 // Goals in priority order: a RoI's result does not depend on which RoIs share its batch
 // (per-RoI transforms; the algorithm is chosen from the RoI's shape only); every RoI's
@@ -9,7 +9,7 @@
 // allocation per call once the scratch has grown to the batch; a lean start (the transposed
 // kernels and the im2col columns are made on first use, the scratch is shared by the
 // block's two convolutions); the cores kept busy by the engine itself, every BLAS call
-// single-threaded (Winograd's transforms split by channel, its 16 GEMMs as parallel
+// single-threaded (Winograd's transforms split by channel, its GEMMs as parallel
 // streams, im2col's GEMM by column blocks), so that OpenBLAS's worker threads, which spin
 // for a while after each multi-threaded call, never compete with the engine's.
 
@@ -58,9 +58,9 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
   /// The kernel, `outChannels × inChannels × 3 × 3` (im2col's GEMM operand), shared with
   /// the tensor it was made from rather than copied.
   @usableFromInline let weight: Tensor<Scalar>
-  /// Winograd: `[16][out][in]`, made at creation.
+  /// Winograd: `[streams][out][in]`, made at creation.
   @usableFromInline let transformed: _ScalarBuffer<Scalar>
-  /// Winograd, transposed convolution: `[16][in][out]`, made on first use.
+  /// Winograd, transposed convolution: `[streams][in][out]`, made on first use.
   @usableFromInline var transformedTranspose: _ScalarBuffer<Scalar>?
   @usableFromInline let scratch: _ConvolutionScratch<Scalar>
 
@@ -76,36 +76,50 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
     self.width = width
     plane = height * width
     self.scratch = scratch
-    self.algorithm = algorithm.resolved(
+    let resolved = algorithm.resolved(
       inChannels: inChannels, outChannels: outChannels, height: height, width: width)
+    self.algorithm = resolved
     weight = kernel
-    let winograd = self.algorithm == .winograd
-    transformed = _ScalarBuffer(
-      count: winograd ? 16 * outChannels * inChannels : 0, zeroed: false)
-    if winograd { transformWeight(transposed: false, parts: BLASThreads.count, into: transformed) }
+    switch resolved {
+    case .winograd:
+      transformed = Self.transformedKernels(
+        _WinogradF2x3<Scalar>.self, of: kernel, transposed: false, parts: BLASThreads.count)
+    case .winograd4x4:
+      transformed = Self.transformedKernels(
+        _WinogradF4x3<Scalar>.self, of: kernel, transposed: false, parts: BLASThreads.count)
+    case .im2col, .automatic:
+      transformed = _ScalarBuffer(count: 0)
+    }
   }
 
+  /// The Winograd kernels of the convolution by `weight` (`out × in × 3 × 3`) or, with
+  /// `transposed`, of the transposed one, made on `parts` cores.
   @inlinable
-  func transformWeight(transposed: Bool, parts: Int, into buffer: _ScalarBuffer<Scalar>) {
-    let u = buffer.pointer(count: 16 * outChannels * inChannels)
+  static func transformedKernels<S: _WinogradScheme>(
+    _ scheme: S.Type, of weight: Tensor<Scalar>, transposed: Bool, parts: Int
+  ) -> _ScalarBuffer<Scalar> where S.Scalar == Scalar {
+    let outChannels = weight.shape[0]
+    let inChannels = weight.shape[1]
+    let count = S.streams * outChannels * inChannels
+    let buffer = _ScalarBuffer<Scalar>(count: count, zeroed: false)
+    let u = buffer.pointer(count: count)
     weight.withUnsafeBufferPointer { kernel in
       guard let w = kernel.baseAddress else { return }
       _ParallelRanges.forEach(outChannels, parts: parts) { _, range in
-        _WinogradF2x3<Scalar>.transformWeight(
+        S.transformWeight(
           w, outChannels: outChannels, inChannels: inChannels, range: range,
           transposed: transposed, into: u)
       }
     }
+    return buffer
   }
-
-  /// The number of tiles per RoI (Winograd).
-  @inlinable var tilesPerRoI: Int { ((height + 1) / 2) * ((width + 1) / 2) }
 
   /// `y = W ⋆ x` for `count` RoIs: `input` is `[inChannels][count · H · W]`, `output`
   /// `[outChannels][count · H · W]`, on `parts` cores (BLAS must be single-threaded).
   ///
-  /// - Complexity: im2col: `2 · 9 · in · out · count · H · W` flops in one GEMM; Winograd:
-  ///   `2 · 16 · in · out · count · ⌈H/2⌉⌈W/2⌉` in 16 GEMMs plus `O((in + out) · count · H · W)`.
+  /// - Complexity: im2col: `2 · 9 · in · out · count · H · W` flops in one GEMM; Winograd
+  ///   F(m×m, 3×3): `2 · (m+2)² · in · out · count · ⌈H/m⌉⌈W/m⌉` in `(m+2)²` GEMMs plus
+  ///   `O((in + out) · count · H · W)`.
   @inlinable
   func forward(
     _ input: UnsafePointer<Scalar>, count: Int, parts: Int,
@@ -176,42 +190,13 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
     guard span > 0 else { return }
     switch algorithm {
     case .winograd:
-      let tiles = count * tilesPerRoI
-      let v = _ConvolutionScratch.grown(&scratch.transformedInput, 16 * sourceChannels * tiles)
-      let m = _ConvolutionScratch.grown(&scratch.products, 16 * targetChannels * tiles)
-      let kernels: _ScalarBuffer<Scalar>
-      if transposed {
-        if transformedTranspose == nil {
-          let buffer = _ScalarBuffer<Scalar>(count: 16 * outChannels * inChannels, zeroed: false)
-          transformWeight(transposed: true, parts: parts, into: buffer)
-          transformedTranspose = buffer
-        }
-        kernels = transformedTranspose.unsafelyUnwrapped
-      } else {
-        kernels = transformed
-      }
-      let u = UnsafePointer(kernels.pointer(count: 16 * targetChannels * sourceChannels))
-      let rowCount = 4 * (2 * ((width + 1) / 2) + 2) + width
-      let rows = scratch.rowScratch(parts: parts, count: rowCount)
-      _ParallelRanges.forEach(sourceChannels, parts: parts) { part, channels in
-        _WinogradF2x3<Scalar>.transformInput(
-          source, channels: sourceChannels, range: channels, roiCount: count, height: height,
-          width: width, channelStride: span, rowScratch: rows[part].base, into: v)
-      }
-      // The 16 GEMMs as parallel single-threaded streams.
-      _ParallelRanges.forEach(16, parts: parts) { _, range in
-        for xi in range {
-          Scalar.blasGemm(
-            transposeA: false, transposeB: false, targetChannels, tiles, sourceChannels, 1,
-            u + xi * targetChannels * sourceChannels, sourceChannels,
-            v + xi * sourceChannels * tiles, tiles, 0, m + xi * targetChannels * tiles, tiles)
-        }
-      }
-      _ParallelRanges.forEach(targetChannels, parts: parts) { part, channels in
-        _WinogradF2x3<Scalar>.transformOutput(
-          m, channels: targetChannels, range: channels, roiCount: count, height: height,
-          width: width, channelStride: span, rowScratch: rows[part].base, into: target)
-      }
+      applyWinograd(
+        _WinogradF2x3<Scalar>.self, source, count: count, parts: parts, into: target,
+        sourceChannels: sourceChannels, targetChannels: targetChannels, transposed: transposed)
+    case .winograd4x4:
+      applyWinograd(
+        _WinogradF4x3<Scalar>.self, source, count: count, parts: parts, into: target,
+        sourceChannels: sourceChannels, targetChannels: targetChannels, transposed: transposed)
     case .im2col, .automatic:
       let depth = inChannels * 9
       let cols = _ConvolutionScratch.grown(&scratch.columns, depth * span)
@@ -240,6 +225,53 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
           }
         }
       }
+    }
+  }
+
+  /// The convolution (or the transposed one) by the Winograd scheme `S`: the input
+  /// transform split by channel, the `S.streams` GEMMs as parallel single-threaded streams,
+  /// the output transform split by channel.
+  @inlinable
+  func applyWinograd<S: _WinogradScheme>(
+    _ scheme: S.Type, _ source: UnsafePointer<Scalar>, count: Int, parts: Int,
+    into target: UnsafeMutablePointer<Scalar>, sourceChannels: Int, targetChannels: Int,
+    transposed: Bool
+  ) where S.Scalar == Scalar {
+    let span = count * plane
+    let (tileRows, tileColumns) = S.tiles(height: height, width: width)
+    let tiles = count * tileRows * tileColumns
+    let streams = S.streams
+    let v = _ConvolutionScratch.grown(&scratch.transformedInput, streams * sourceChannels * tiles)
+    let m = _ConvolutionScratch.grown(&scratch.products, streams * targetChannels * tiles)
+    let kernels: _ScalarBuffer<Scalar>
+    if transposed {
+      if transformedTranspose == nil {
+        transformedTranspose = Self.transformedKernels(
+          S.self, of: weight, transposed: true, parts: parts)
+      }
+      kernels = transformedTranspose.unsafelyUnwrapped
+    } else {
+      kernels = transformed
+    }
+    let u = UnsafePointer(kernels.pointer(count: streams * targetChannels * sourceChannels))
+    let rows = scratch.rowScratch(parts: parts, count: S.rowScratchCount(width: width))
+    _ParallelRanges.forEach(sourceChannels, parts: parts) { part, channels in
+      S.transformInput(
+        source, channels: sourceChannels, range: channels, roiCount: count, height: height,
+        width: width, channelStride: span, rowScratch: rows[part].base, into: v)
+    }
+    _ParallelRanges.forEach(streams, parts: parts) { _, range in
+      for xi in range {
+        Scalar.blasGemm(
+          transposeA: false, transposeB: false, targetChannels, tiles, sourceChannels, 1,
+          u + xi * targetChannels * sourceChannels, sourceChannels,
+          v + xi * sourceChannels * tiles, tiles, 0, m + xi * targetChannels * tiles, tiles)
+      }
+    }
+    _ParallelRanges.forEach(targetChannels, parts: parts) { part, channels in
+      S.transformOutput(
+        m, channels: targetChannels, range: channels, roiCount: count, height: height,
+        width: width, channelStride: span, rowScratch: rows[part].base, into: target)
     }
   }
 }

@@ -16,12 +16,13 @@
 
 /// Winograd F(2×2, 3×3) transforms for a channel-major batch.
 @usableFromInline
-enum _WinogradF2x3<Scalar: DEQScalar> {
-  /// The number of 2×2 tiles covering an `height × width` plane.
+enum _WinogradF2x3<Scalar: DEQScalar>: _WinogradScheme {
+  @inlinable static var tile: Int { 2 }
+  @inlinable static var streams: Int { 16 }
+
+  /// `4 · (2·⌈W/2⌉ + 2) + W` scalars (the input transform's; the output's needs less).
   @inlinable
-  static func tiles(height: Int, width: Int) -> (rows: Int, columns: Int) {
-    ((height + 1) / 2, (width + 1) / 2)
-  }
+  static func rowScratchCount(width: Int) -> Int { 4 * (2 * ((width + 1) / 2) + 2) + width }
 
   /// `U[ξ][o][i] = (G g Gᵀ)[ξ]` for the kernels of the output channels `o` in `range`, a kernel `g = weight[o, i]` (`outChannels × inChannels
   /// × 3 × 3`), or, with `transposed`, the kernels of the transposed convolution
@@ -77,61 +78,42 @@ enum _WinogradF2x3<Scalar: DEQScalar> {
     height: Int, width: Int, channelStride: Int, rowScratch: UnsafeMutablePointer<Scalar>,
     into v: UnsafeMutablePointer<Scalar>
   ) {
-    let plane = height * width
     let (tileRows, tileColumns) = tiles(height: height, width: width)
-    let tileCount = roiCount * tileRows * tileColumns
     let padded = 2 * tileColumns + 2
-    let matrix = channels * tileCount
-    let t0 = rowScratch
-    let t1 = rowScratch + padded
-    let t2 = rowScratch + 2 * padded
-    let t3 = rowScratch + 3 * padded
-    let zeros = rowScratch + 4 * padded
-    zeros.update(repeating: 0, count: width)
-    // The padding columns (0 and past the width) stay zero: only 1 … width are rewritten.
-    for t in [t0, t1, t2, t3] {
-      t[0] = 0
-      for j in (width + 1)..<padded { t[j] = 0 }
-    }
-    for c in range {
-      for r in 0..<roiCount {
-        let source = input + c * channelStride + r * plane
-        for ty in 0..<tileRows {
-          // Rows 2ty − 1 … 2ty + 2 with zero padding, combined vertically by Bᵀ.
-          @inline(__always) func row(_ a: Int) -> UnsafePointer<Scalar> {
-            let y = 2 * ty - 1 + a
-            return y >= 0 && y < height ? source + y * width : UnsafePointer(zeros)
-          }
-          let d0 = row(0)
-          let d1 = row(1)
-          let d2 = row(2)
-          let d3 = row(3)
-          for j in 0..<width {
-            let x0 = d0[j]
-            let x1 = d1[j]
-            let x2 = d2[j]
-            let x3 = d3[j]
-            t0[j + 1] = x0 - x2
-            t1[j + 1] = x1 + x2
-            t2[j + 1] = x2 - x1
-            t3[j + 1] = x1 - x3
-          }
-          // Horizontally by B, 16 values per tile into 16 streams.
-          let base = c * tileCount + (r * tileRows + ty) * tileColumns
-          for a in 0..<4 {
-            let t = rowScratch + a * padded
-            let s0 = v + (a * 4 + 0) * matrix + base
-            let s1 = v + (a * 4 + 1) * matrix + base
-            let s2 = v + (a * 4 + 2) * matrix + base
-            let s3 = v + (a * 4 + 3) * matrix + base
-            for tx in 0..<tileColumns {
-              let e = t + 2 * tx
-              s0[tx] = e[0] - e[2]
-              s1[tx] = e[1] + e[2]
-              s2[tx] = e[2] - e[1]
-              s3[tx] = e[1] - e[3]
-            }
-          }
+    let matrix = channels * roiCount * tileRows * tileColumns
+    forEachInputTileRow(
+      input, channels: channels, range: range, roiCount: roiCount, height: height,
+      width: width, channelStride: channelStride, rowScratch: rowScratch
+    ) { row, rows, base in
+      // Rows 2ty − 1 … 2ty + 2, combined vertically by Bᵀ.
+      let (d0, d1, d2, d3) = (row(0), row(1), row(2), row(3))
+      let t0 = rows
+      let t1 = rows + padded
+      let t2 = rows + 2 * padded
+      let t3 = rows + 3 * padded
+      for j in 0..<width {
+        let x0 = d0[j]
+        let x1 = d1[j]
+        let x2 = d2[j]
+        let x3 = d3[j]
+        t0[j + 1] = x0 - x2
+        t1[j + 1] = x1 + x2
+        t2[j + 1] = x2 - x1
+        t3[j + 1] = x1 - x3
+      }
+      // Horizontally by B, 16 values per tile into 16 streams.
+      for a in 0..<4 {
+        let t = rows + a * padded
+        let s0 = v + (a * 4 + 0) * matrix + base
+        let s1 = v + (a * 4 + 1) * matrix + base
+        let s2 = v + (a * 4 + 2) * matrix + base
+        let s3 = v + (a * 4 + 3) * matrix + base
+        for tx in 0..<tileColumns {
+          let e = t + 2 * tx
+          s0[tx] = e[0] - e[2]
+          s1[tx] = e[1] + e[2]
+          s2[tx] = e[2] - e[1]
+          s3[tx] = e[1] - e[3]
         }
       }
     }

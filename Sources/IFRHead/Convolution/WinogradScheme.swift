@@ -1,0 +1,88 @@
+// What the batched convolution needs of a Winograd scheme F(m×m, 3×3): its tile, its
+// number of transformed streams, and its three transforms over a channel-major batch.
+//
+// The two schemes (`_WinogradF2x3`, `_WinogradF4x3`) share the layout: activations
+// `[C][N·H·W]`, transformed inputs `[streams][C][T]`, GEMM products `[streams][K][T]`,
+// transformed kernels `[streams][K][C]`, T = N · ⌈H/m⌉ · ⌈W/m⌉ tiles, tile
+// t = (r·⌈H/m⌉ + ty)·⌈W/m⌉ + tx.
+
+/// A Winograd minimal-filtering scheme for 3×3, stride-1, zero-padded convolutions.
+@usableFromInline
+protocol _WinogradScheme {
+  associatedtype Scalar: DEQScalar
+  /// The side of an output tile, m.
+  static var tile: Int { get }
+  /// The number of transformed streams (GEMMs), (m + 2)².
+  static var streams: Int { get }
+  /// Row scratch (scalars per parallel part) for both transforms of a plane `width` wide.
+  static func rowScratchCount(width: Int) -> Int
+
+  /// The kernels of the output channels in `range` (`weight` is `outChannels × inChannels ×
+  /// 3 × 3`) into `u` (`[streams][out][in]`), or, with `transposed`, those of the transposed
+  /// convolution `g'[i, o] = weight[o, i]` rotated by 180° (`u` is then `[streams][in][out]`).
+  static func transformWeight(
+    _ weight: UnsafePointer<Scalar>, outChannels: Int, inChannels: Int, range: Range<Int>,
+    transposed: Bool, into u: UnsafeMutablePointer<Scalar>)
+
+  /// The input tiles of the channels in `range` of a channel-major batch into `v`.
+  static func transformInput(
+    _ input: UnsafePointer<Scalar>, channels: Int, range: Range<Int>, roiCount: Int,
+    height: Int, width: Int, channelStride: Int, rowScratch: UnsafeMutablePointer<Scalar>,
+    into v: UnsafeMutablePointer<Scalar>)
+
+  /// The products `m` back to a channel-major batch for the channels in `range`, cropping
+  /// partial tiles.
+  static func transformOutput(
+    _ m: UnsafePointer<Scalar>, channels: Int, range: Range<Int>, roiCount: Int, height: Int,
+    width: Int, channelStride: Int, rowScratch: UnsafeMutablePointer<Scalar>,
+    into output: UnsafeMutablePointer<Scalar>)
+}
+
+extension _WinogradScheme {
+  /// The number of m×m tiles covering an `height × width` plane.
+  @inlinable
+  static func tiles(height: Int, width: Int) -> (rows: Int, columns: Int) {
+    ((height + tile - 1) / tile, (width + tile - 1) / tile)
+  }
+
+  /// The input transform's loops, shared by the schemes: for every channel in `range`, RoI
+  /// and tile row, `body(row, rows, base)` gets the m + 2 input rows the tile row reads
+  /// (`row(a)` is plane row m·ty − 1 + a, a zero row outside the plane), the m + 2 padded
+  /// scratch rows (`rows + a · padded`, `padded = m·⌈W/m⌉ + 2`; the vertical pass writes
+  /// columns 1 … W, the padding columns stay zero) and the tile row's first tile index in a
+  /// stream of `v`.
+  ///
+  /// - Parameter rowScratch: `(m + 2) · padded + W` scalars.
+  @inlinable
+  static func forEachInputTileRow(
+    _ input: UnsafePointer<Scalar>, channels: Int, range: Range<Int>, roiCount: Int,
+    height: Int, width: Int, channelStride: Int, rowScratch: UnsafeMutablePointer<Scalar>,
+    _ body: (
+      _ row: (Int) -> UnsafePointer<Scalar>, _ rows: UnsafeMutablePointer<Scalar>, _ base: Int
+    ) -> Void
+  ) {
+    let plane = height * width
+    let (tileRows, tileColumns) = tiles(height: height, width: width)
+    let tileCount = roiCount * tileRows * tileColumns
+    let padded = tile * tileColumns + 2
+    let zeros = UnsafePointer(rowScratch + (tile + 2) * padded)
+    (rowScratch + (tile + 2) * padded).update(repeating: 0, count: width)
+    for a in 0..<(tile + 2) {
+      let t = rowScratch + a * padded
+      t[0] = 0
+      for j in (width + 1)..<padded { t[j] = 0 }
+    }
+    for c in range {
+      for r in 0..<roiCount {
+        let source = input + c * channelStride + r * plane
+        for ty in 0..<tileRows {
+          body(
+            { a in
+              let y = tile * ty - 1 + a
+              return y >= 0 && y < height ? source + y * width : zeros
+            }, rowScratch, c * tileCount + (r * tileRows + ty) * tileColumns)
+        }
+      }
+    }
+  }
+}
