@@ -15,7 +15,10 @@ import RealModule
 ///
 /// Matrices passed to the `lapack…` requirements are column-major; those passed
 /// to `blasGemv` and `blasGemm` are row-major (the layout of ``Tensor``).
-public protocol DEQScalar: Real, BinaryFloatingPoint, Sendable, Codable
+///
+/// `SIMDScalar` lets elementwise kernels work on `SIMD8<Scalar>` where a scalar loop would
+/// not vectorise (a select the compiler turns into a conditional store).
+public protocol DEQScalar: Real, BinaryFloatingPoint, SIMDScalar, Sendable, Codable
 where RawSignificand: FixedWidthInteger {
   /// The NumPy type descriptor of this scalar in little-endian byte order (`"<f4"`, `"<f8"`).
   static var numpyDescriptor: String { get }

@@ -110,7 +110,7 @@ extension IFRBlockWorkspace {
     normalizeGroups(
       scratchInner, count: count, channels: inner, normalized: xhat1, deviations: s1,
       scale: gamma1, offset: beta1, into: hidden)
-    for i in 0..<m where !(hidden[i] > 0) { hidden[i] = 0 }
+    ReLU<Scalar>.rectify(hidden, count: m)
     // scratchA = GN2(conv2(hidden) [+ X for mdeq]).
     conv2.forward(hidden, count: count, parts: parts, into: scratchA)
     if form == .mdeq { for i in 0..<n { scratchA[i] += x[i] } }
@@ -125,11 +125,9 @@ extension IFRBlockWorkspace {
     case .noResidual:
       out.update(from: scratchA, count: n)
     case .ifrCode, .mdeq:
-      for i in 0..<n {
-        let value = scratchA[i] + r[i]
-        pre[i] = value
-        scratchA[i] = value > 0 ? value : 0
-      }
+      for i in 0..<n { scratchA[i] += r[i] }
+      pre.update(from: scratchA, count: n)
+      ReLU<Scalar>.rectify(scratchA, count: n)
       normalizeGroups(
         scratchA, count: count, channels: channels, normalized: xhat3, deviations: s3,
         scale: gamma3, offset: beta3, into: out)

@@ -52,6 +52,71 @@ public struct ReLU<Scalar: DEQScalar>: Sendable {
   static func mask(
     _ values: UnsafeMutablePointer<Scalar>, where reference: UnsafePointer<Scalar>, count: Int
   ) {
-    for i in 0..<count where !(reference[i] > 0) { values[i] = 0 }
+    select(values, where: UnsafeRawPointer(reference), count: count)
   }
+
+  /// `values[i] = values[i] > 0 ? values[i] : 0` in place (a NaN becomes 0: the engine's
+  /// convention, whose solvers see the NaN in the state instead).
+  @inlinable
+  static func rectify(_ values: UnsafeMutablePointer<Scalar>, count: Int) {
+    select(values, where: UnsafeRawPointer(values), count: count)
+  }
+
+  /// `values[i] = reference[i] > 0 ? values[i] : 0`, eight lanes at a time: as a scalar
+  /// loop the compiler turns the select into a conditional store and does not vectorise it,
+  /// and generic SIMD comparisons run lane by lane, so each precision has its own loop.
+  @inlinable @inline(__always)
+  static func select(
+    _ values: UnsafeMutablePointer<Scalar>, where reference: UnsafeRawPointer, count: Int
+  ) {
+    let target = UnsafeMutableRawPointer(values)
+    let done: Int
+    if Scalar.self == Double.self {
+      done = _selectPositive(target, where: reference, count: count, as: SIMD8<Double>.self)
+    } else if Scalar.self == Float.self {
+      done = _selectPositive(target, where: reference, count: count, as: SIMD8<Float>.self)
+    } else {
+      done = 0
+    }
+    let tail = reference.assumingMemoryBound(to: Scalar.self)
+    for i in done..<count where !(tail[i] > 0) { values[i] = 0 }
+  }
+}
+
+/// `values[i] = reference[i] > 0 ? values[i] : 0` for the whole `SIMD8<Double>`s in `count`
+/// scalars; returns how many scalars it did. (Concrete, as only concrete SIMD types compare
+/// lanes in one instruction.)
+@inlinable
+func _selectPositive(
+  _ values: UnsafeMutableRawPointer, where reference: UnsafeRawPointer, count: Int,
+  as _: SIMD8<Double>.Type
+) -> Int {
+  var i = 0
+  while i + 8 <= count {
+    let offset = i * 8
+    let v = values.loadUnaligned(fromByteOffset: offset, as: SIMD8<Double>.self)
+    let r = reference.loadUnaligned(fromByteOffset: offset, as: SIMD8<Double>.self)
+    values.storeBytes(
+      of: v.replacing(with: 0, where: .!(r .> 0)), toByteOffset: offset, as: SIMD8<Double>.self)
+    i += 8
+  }
+  return i
+}
+
+/// The `Float` variant of the function above.
+@inlinable
+func _selectPositive(
+  _ values: UnsafeMutableRawPointer, where reference: UnsafeRawPointer, count: Int,
+  as _: SIMD8<Float>.Type
+) -> Int {
+  var i = 0
+  while i + 8 <= count {
+    let offset = i * 4
+    let v = values.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+    let r = reference.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+    values.storeBytes(
+      of: v.replacing(with: 0, where: .!(r .> 0)), toByteOffset: offset, as: SIMD8<Float>.self)
+    i += 8
+  }
+  return i
 }
