@@ -254,7 +254,8 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
       kernels = transformed
     }
     let u = UnsafePointer(kernels.pointer(count: streams * targetChannels * sourceChannels))
-    let rows = scratch.rowScratch(parts: parts, count: S.rowScratchCount(width: width))
+    let rows = scratch.rowScratch(
+      parts: parts, count: S.rowScratchCount(height: height, width: width, roiCount: count))
     _ParallelRanges.forEach(sourceChannels, parts: parts) { part, channels in
       S.transformInput(
         source, channels: sourceChannels, range: channels, roiCount: count, height: height,

@@ -20,9 +20,12 @@ enum _WinogradF2x3<Scalar: DEQScalar>: _WinogradScheme {
   @inlinable static var tile: Int { 2 }
   @inlinable static var streams: Int { 16 }
 
-  /// `4 · (2·⌈W/2⌉ + 2) + W` scalars (the input transform's; the output's needs less).
+  /// `4 · (2·⌈W/2⌉ + 2) + W` scalars for the input transform, `4 · T` for the output's.
   @inlinable
-  static func rowScratchCount(width: Int) -> Int { 4 * (2 * ((width + 1) / 2) + 2) + width }
+  static func rowScratchCount(height: Int, width: Int, roiCount: Int) -> Int {
+    let (rows, columns) = tiles(height: height, width: width)
+    return Swift.max(4 * (2 * columns + 2) + width, 4 * roiCount * rows * columns)
+  }
 
   /// `U[ξ][o][i] = (G g Gᵀ)[ξ]` for the kernels of the output channels `o` in `range`, a kernel `g = weight[o, i]` (`outChannels × inChannels
   /// × 3 × 3`), or, with `transposed`, the kernels of the transposed convolution
@@ -122,9 +125,13 @@ enum _WinogradF2x3<Scalar: DEQScalar>: _WinogradScheme {
   /// `y = Aᵀ m A` for every channel and tile: the products `[16][channels][T]` back to a
   /// channel-major batch (`channels` rows `channelStride` apart), cropping partial tiles.
   ///
+  /// Per channel, the four outputs of every tile of every RoI are first computed eight
+  /// tiles at a time (a channel's tiles are contiguous in each stream, so the loads are
+  /// whole vectors), then placed into the planes.
+  ///
   /// - Parameters:
   ///   - range: the channels to write.
-  ///   - rowScratch: `2 · 2·⌈W/2⌉` scalars.
+  ///   - rowScratch: `4 · T` scalars.
   @inlinable
   static func transformOutput(
     _ m: UnsafePointer<Scalar>, channels: Int, range: Range<Int>, roiCount: Int, height: Int,
@@ -135,51 +142,79 @@ enum _WinogradF2x3<Scalar: DEQScalar>: _WinogradScheme {
     let (tileRows, tileColumns) = tiles(height: height, width: width)
     let tileCount = roiCount * tileRows * tileColumns
     let matrix = channels * tileCount
-    let paddedWidth = 2 * tileColumns
-    let upper = rowScratch
-    let lower = rowScratch + paddedWidth
+    // The 2×2 outputs of the channel's tiles, `tileCount` each.
+    let y00 = rowScratch
+    let y01 = rowScratch + tileCount
+    let y10 = rowScratch + 2 * tileCount
+    let y11 = rowScratch + 3 * tileCount
+    let vectorEnd = tileCount - tileCount % 8
     for c in range {
+      let streams = m + c * tileCount
+      @inline(__always) func load(_ xi: Int, _ t: Int) -> SIMD8<Scalar> {
+        UnsafeRawPointer(streams + xi * matrix + t).loadUnaligned(as: SIMD8<Scalar>.self)
+      }
+      @inline(__always) func store(_ value: SIMD8<Scalar>, _ y: UnsafeMutablePointer<Scalar>) {
+        UnsafeMutableRawPointer(y).storeBytes(of: value, as: SIMD8<Scalar>.self)
+      }
+      var t = 0
+      while t < vectorEnd {
+        // Aᵀ m: rows 0 + 1 + 2 and 1 − 2 − 3, per column b; then the same on columns.
+        let m10 = load(4, t)
+        let m11 = load(5, t)
+        let m12 = load(6, t)
+        let m13 = load(7, t)
+        let m20 = load(8, t)
+        let m21 = load(9, t)
+        let m22 = load(10, t)
+        let m23 = load(11, t)
+        let a0 = load(0, t) + m10 + m20
+        let a1 = load(1, t) + m11 + m21
+        let a2 = load(2, t) + m12 + m22
+        let a3 = load(3, t) + m13 + m23
+        let b0 = m10 - m20 - load(12, t)
+        let b1 = m11 - m21 - load(13, t)
+        let b2 = m12 - m22 - load(14, t)
+        let b3 = m13 - m23 - load(15, t)
+        store(a0 + a1 + a2, y00 + t)
+        store(a1 - a2 - a3, y01 + t)
+        store(b0 + b1 + b2, y10 + t)
+        store(b1 - b2 - b3, y11 + t)
+        t += 8
+      }
+      for t in vectorEnd..<tileCount {
+        @inline(__always) func value(_ xi: Int) -> Scalar { streams[xi * matrix + t] }
+        let (m10, m11, m12, m13) = (value(4), value(5), value(6), value(7))
+        let (m20, m21, m22, m23) = (value(8), value(9), value(10), value(11))
+        let a0 = value(0) + m10 + m20
+        let a1 = value(1) + m11 + m21
+        let a2 = value(2) + m12 + m22
+        let a3 = value(3) + m13 + m23
+        let b0 = m10 - m20 - value(12)
+        let b1 = m11 - m21 - value(13)
+        let b2 = m12 - m22 - value(14)
+        let b3 = m13 - m23 - value(15)
+        y00[t] = a0 + a1 + a2
+        y01[t] = a1 - a2 - a3
+        y10[t] = b0 + b1 + b2
+        y11[t] = b1 - b2 - b3
+      }
+      // Into the planes, cropping the partial tiles.
       for r in 0..<roiCount {
         let target = output + c * channelStride + r * plane
         for ty in 0..<tileRows {
-          let base = c * tileCount + (r * tileRows + ty) * tileColumns
-          @inline(__always) func stream(_ xi: Int) -> UnsafePointer<Scalar> {
-            m + xi * matrix + base
+          let first = (r * tileRows + ty) * tileColumns
+          @inline(__always) func place(
+            _ even: UnsafeMutablePointer<Scalar>, _ odd: UnsafeMutablePointer<Scalar>,
+            into row: UnsafeMutablePointer<Scalar>
+          ) {
+            for tx in 0..<(width / 2) {
+              row[2 * tx] = even[first + tx]
+              row[2 * tx + 1] = odd[first + tx]
+            }
+            if width % 2 == 1 { row[width - 1] = even[first + tileColumns - 1] }
           }
-          let m00 = stream(0)
-          let m01 = stream(1)
-          let m02 = stream(2)
-          let m03 = stream(3)
-          let m10 = stream(4)
-          let m11 = stream(5)
-          let m12 = stream(6)
-          let m13 = stream(7)
-          let m20 = stream(8)
-          let m21 = stream(9)
-          let m22 = stream(10)
-          let m23 = stream(11)
-          let m30 = stream(12)
-          let m31 = stream(13)
-          let m32 = stream(14)
-          let m33 = stream(15)
-          for tx in 0..<tileColumns {
-            // Aᵀ m: rows 0 + 1 + 2 and 1 − 2 − 3, per column b.
-            let a0 = m00[tx] + m10[tx] + m20[tx]
-            let a1 = m01[tx] + m11[tx] + m21[tx]
-            let a2 = m02[tx] + m12[tx] + m22[tx]
-            let a3 = m03[tx] + m13[tx] + m23[tx]
-            let b0 = m10[tx] - m20[tx] - m30[tx]
-            let b1 = m11[tx] - m21[tx] - m31[tx]
-            let b2 = m12[tx] - m22[tx] - m32[tx]
-            let b3 = m13[tx] - m23[tx] - m33[tx]
-            upper[2 * tx] = a0 + a1 + a2
-            upper[2 * tx + 1] = a1 - a2 - a3
-            lower[2 * tx] = b0 + b1 + b2
-            lower[2 * tx + 1] = b1 - b2 - b3
-          }
-          let y = 2 * ty
-          (target + y * width).update(from: upper, count: width)
-          if y + 1 < height { (target + (y + 1) * width).update(from: lower, count: width) }
+          place(y00, y01, into: target + 2 * ty * width)
+          if 2 * ty + 1 < height { place(y10, y11, into: target + (2 * ty + 1) * width) }
         }
       }
     }

@@ -24,7 +24,9 @@ enum _WinogradF4x3<Scalar: DEQScalar>: _WinogradScheme {
 
   /// `6 · (4·⌈W/4⌉ + 2) + W` scalars (the input transform's; the output's needs less).
   @inlinable
-  static func rowScratchCount(width: Int) -> Int { 6 * (4 * ((width + 3) / 4) + 2) + width }
+  static func rowScratchCount(height: Int, width: Int, roiCount: Int) -> Int {
+    6 * (4 * ((width + 3) / 4) + 2) + width
+  }
 
   /// `G v` for one column `v` of a kernel (6 values from 3), in Double.
   @inlinable @inline(__always)

@@ -14,8 +14,9 @@ protocol _WinogradScheme {
   static var tile: Int { get }
   /// The number of transformed streams (GEMMs), (m + 2)².
   static var streams: Int { get }
-  /// Row scratch (scalars per parallel part) for both transforms of a plane `width` wide.
-  static func rowScratchCount(width: Int) -> Int
+  /// Row scratch (scalars per parallel part) for both transforms of `roiCount` planes of
+  /// `height × width`.
+  static func rowScratchCount(height: Int, width: Int, roiCount: Int) -> Int
 
   /// The kernels of the output channels in `range` (`weight` is `outChannels × inChannels ×
   /// 3 × 3`) into `u` (`[streams][out][in]`), or, with `transposed`, those of the transposed
