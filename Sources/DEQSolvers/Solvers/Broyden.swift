@@ -116,6 +116,8 @@ final class _BroydenStepper<K: _VectorKernel>: FixedPointStepper {
   @usableFromInline var consecutiveResets = 0
   @usableFromInline var started = false
   @usableFromInline var residualNorm: Scalar = 0
+  /// ‖g‖ at the point `receive` last evaluated (the accepted one when `advance` runs).
+  @usableFromInline var receivedResidualNorm: Scalar = 0
   @usableFromInline var updateNorm: Scalar = 0
   /// `4·ε·(‖f(z)‖ + ‖g(z)‖)` at the last evaluated point: a Δg this small is rounding noise.
   @usableFromInline var noiseLevel: Scalar = 0
@@ -155,6 +157,7 @@ final class _BroydenStepper<K: _VectorKernel>: FixedPointStepper {
     let mapNorm = mapValue.norm()
     let finite = gz.isFinite
     noiseLevel = 4 * Scalar.ulpOfOne * (mapNorm + r)
+    receivedResidualNorm = r
     if started, search != nil {
       let phi = finite ? Double(r) * Double(r) : .infinity
       switch search?.next(phi: phi) {
@@ -207,7 +210,7 @@ final class _BroydenStepper<K: _VectorKernel>: FixedPointStepper {
     // Accept z: swap buffers so x = z_{k+1}, gx = g_{k+1}.
     swap(&x, &z)
     swap(&gx, &gz)
-    residualNorm = gx.norm()
+    residualNorm = receivedResidualNorm  // ‖g_{k+1}‖: gx is the vector `receive` measured
     if directionFromUpdate {
       // −B_{k+1} g_{k+1} = w − u (vᵀ g_{k+1}), u in `update`, vᵀ in `scratch`.
       w.add(update, scaledBy: -scratch.dot(gx))
@@ -253,17 +256,14 @@ final class _BroydenStepper<K: _VectorKernel>: FixedPointStepper {
       guard let tb = p.baseAddress else { return false }
       // vᵀ = Δzᵀ B = −Δz + Σ v_i (u_i·Δz), into scratch.
       us.products(c, with: x, into: tb)
-      K.copy(x, into: &scratch)
-      scratch.scale(by: -1)
+      K.negate(x, into: &scratch)
       vs.accumulate(c, coefficients: tb, scale: 1, into: &scratch)
       if shortcut {
         // w = −B g_{k+1}; u numerator Δz − BΔg = Δz − d_k + w, into update.
         vs.products(c, with: gz, into: tb)
         K.copy(gz, into: &w)
         us.accumulate(c, coefficients: tb, scale: -1, into: &w)
-        update.scale(by: -1)
-        update.add(x)
-        update.add(w)
+        K.subtract(from: x, thenAdd: w, into: &update)
       } else {
         // u numerator Δz − BΔg = Δz + Δg − Σ u_i (v_i·Δg), into update.
         vs.products(c, with: gx, into: tb)

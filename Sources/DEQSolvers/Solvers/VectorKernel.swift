@@ -41,6 +41,10 @@ protocol _VectorKernel {
   static func subtract(from a: Vector, into out: inout Vector)
   /// `out ← x + s · y`.
   static func combine(_ x: Vector, _ s: Scalar, _ y: Vector, into out: inout Vector)
+  /// `out ← −x`.
+  static func negate(_ x: Vector, into out: inout Vector)
+  /// `out ← (x − out) + y`, in place.
+  static func subtract(from x: Vector, thenAdd y: Vector, into out: inout Vector)
 }
 
 // MARK: - Contiguous storage (BLAS)
@@ -167,6 +171,29 @@ struct _ContiguousKernel<V: ContiguousVectorSpace>: _VectorKernel {
       }
     }
   }
+
+  @inlinable
+  static func negate(_ x: V, into out: inout V) {
+    x.withUnsafeBufferPointer { px in
+      out.withUnsafeMutableBufferPointer { po in
+        precondition(px.count == po.count, "VectorSpace operands differ in size")
+        for j in 0..<po.count { po[j] = -px[j] }
+      }
+    }
+  }
+
+  @inlinable
+  static func subtract(from x: V, thenAdd y: V, into out: inout V) {
+    x.withUnsafeBufferPointer { px in
+      y.withUnsafeBufferPointer { py in
+        out.withUnsafeMutableBufferPointer { po in
+          precondition(
+            px.count == po.count && py.count == po.count, "VectorSpace operands differ in size")
+          for j in 0..<po.count { po[j] = (px[j] - po[j]) + py[j] }
+        }
+      }
+    }
+  }
 }
 
 // MARK: - Generic storage (any VectorSpace)
@@ -220,5 +247,13 @@ struct _GenericKernel<V: VectorSpace>: _VectorKernel {
   @inlinable
   static func combine(_ x: V, _ s: V.Scalar, _ y: V, into out: inout V) {
     out = x.adding(y, scaledBy: s)
+  }
+
+  @inlinable
+  static func negate(_ x: V, into out: inout V) { out = x.scaled(by: -1) }
+
+  @inlinable
+  static func subtract(from x: V, thenAdd y: V, into out: inout V) {
+    out = x.subtracting(out).adding(y)
   }
 }
