@@ -184,4 +184,35 @@ struct BatchedEngineTests {
     print(
       "lockstep \(convolution): RoI 0 alone and in batches of 4 and 16 bit for bit: \(bitForBit)")
   }
+
+  @Test("a list evaluation reuses packed injections only while they are the same tensors")
+  func injectionReuse() {
+    let block = Self.block(Double.self, seed: 111)
+    let shape = [32, 5, 7]
+    let h: [Tensor<Double>] = (0..<3).map { normalTensor(shape, seed: 112 + UInt64($0)) }
+    var x: [Tensor<Double>] = (0..<3).map { normalTensor(shape, seed: 115 + UInt64($0)) }
+    let solo = block.makeWorkspace(height: 5, width: 7)
+    func expected(_ roi: Int, _ injection: Tensor<Double>) -> Tensor<Double> {
+      solo.evaluate(state: h[roi], injection: injection)
+    }
+    let workspace = block.makeWorkspace(height: 5, width: 7, capacity: 3)
+    func check(_ states: [Int], _ injections: [Tensor<Double>], _ label: String) {
+      let values = workspace.evaluate(states: states.map { h[$0] }, injections: injections)
+      for (k, roi) in states.enumerated() {
+        let error = relativeError(values[k], expected(roi, injections[k]))
+        #expect(error < 1e-14, "\(label), RoI \(roi): \(error)")
+      }
+    }
+    check([0, 1, 2], x, "first")
+    check([0, 1, 2], x, "same tensors again")
+    check([0, 2], [x[0], x[2]], "a subset")
+    // A caller's change copies the tensor first, so the workspace sees new storage.
+    x[1] = x[1].scaled(by: -2)
+    check([0, 1, 2], x, "X₁ changed")
+    var changedInPlace = x
+    changedInPlace[2].withUnsafeMutableBufferPointer { $0[0] += 1 }
+    check([0, 1, 2], changedInPlace, "X₂ changed in place")
+    _ = workspace.evaluate(state: h[0], injection: x[1])
+    check([0, 1, 2], changedInPlace, "after a single-RoI evaluation")
+  }
 }

@@ -52,6 +52,25 @@ public struct Tensor<Scalar: DEQScalar>: Sendable {
     self._scalars = scalars
   }
 
+  /// Creates a tensor of `shape` whose scalars `initializer` writes, every one of them, into
+  /// uninitialised memory (no zero fill first, as `Array(unsafeUninitializedCapacity:
+  /// initializingWith:)`).
+  ///
+  /// - Precondition: every extent is non-negative.
+  @inlinable
+  public init(
+    shape: [Int],
+    unsafeUninitializedScalars initializer: (UnsafeMutableBufferPointer<Scalar>) -> Void
+  ) {
+    precondition(shape.allSatisfy { $0 >= 0 }, "negative extent in shape \(shape)")
+    let count = shape.reduce(1, *)
+    self._shape = shape
+    self._scalars = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
+      initializer(buffer)
+      initialized = count
+    }
+  }
+
   /// Creates a rank-1 tensor from scalars.
   @inlinable
   public init(_ scalars: [Scalar]) {

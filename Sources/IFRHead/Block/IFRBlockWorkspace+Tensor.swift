@@ -83,6 +83,7 @@ extension IFRBlockWorkspace {
     withThreads(count: count) {
       pack(state, count: count, into: batch.input)
       pack(injection, count: count, into: batch.injection)
+      packedInjections = []
       evaluatePacked(count: count)
       unpack(batch.output, count: count, into: &output)
     }
@@ -159,10 +160,29 @@ extension IFRBlockWorkspace {
     reserve(count)
     return withThreads(count: count) {
       pack(states, "states", into: batch.input)
-      pack(injections, "injections", into: batch.injection)
+      if !holdsPacked(injections) {
+        pack(injections, "injections", into: batch.injection)
+        packedInjections = injections
+      }
       evaluatePacked(count: count)
       return unpackList(batch.output, count: count)
     }
+  }
+
+  /// Whether `batch.injection` holds exactly `injections`, packed by the last list
+  /// evaluation: the same tensors, in order, sharing storage with the ones the workspace kept
+  /// (a kept tensor's storage stays alive, so no other tensor can have its address, and a
+  /// caller's mutation would have copied it first).
+  @inlinable
+  func holdsPacked(_ injections: [Tensor<Scalar>]) -> Bool {
+    guard injections.count == packedInjections.count else { return false }
+    for (given, kept) in zip(injections, packedInjections) {
+      let same = given.withUnsafeBufferPointer { a in
+        kept.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress && a.count == b.count }
+      }
+      if !same { return false }
+    }
+    return true
   }
 
   /// `∂F/∂H · Vᵢ` for the RoIs last evaluated by ``evaluate(states:injections:)``.
@@ -210,11 +230,9 @@ extension IFRBlockWorkspace {
   @inlinable
   func unpackList(_ buffer: _ScalarBuffer<Scalar>, count: Int) -> [Tensor<Scalar>] {
     (0..<count).map { r in
-      var tensor = Tensor<Scalar>(zeros: roiShape)
-      tensor.withUnsafeMutableBufferPointer {
+      Tensor<Scalar>(shape: roiShape) {
         unpack(buffer, roi: r, count: count, into: $0.baseAddress.unsafelyUnwrapped)
       }
-      return tensor
     }
   }
 

@@ -75,6 +75,9 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
   @usableFromInline var batch: _BatchBuffers<Scalar>
   /// How many RoIs the tape holds (0: nothing evaluated yet).
   @usableFromInline var recordedCount = 0
+  /// The injections `batch.injection` holds, as the last list evaluation packed them
+  /// (kept alive so that their storage identifies them; empty when unknown).
+  @usableFromInline var packedInjections: [Tensor<Scalar>] = []
   /// The cores the current call splits its work over (set per call).
   @usableFromInline var parts = 1
 
@@ -146,6 +149,7 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
     batch = _BatchBuffers(
       capacity: count, channels: channels, inner: inner, groups: groups, plane: plane)
     recordedCount = 0
+    packedInjections = []
   }
 
   /// Runs `body` on this call's cores: one for GEMMs too small to share (one convolution
