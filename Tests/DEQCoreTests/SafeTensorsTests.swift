@@ -1,6 +1,7 @@
-import DEQCore
 import Foundation
 import Testing
+
+@testable import DEQCore
 
 /// Bytes of a safetensors file with a hand-written header, for malformed-file tests.
 ///
@@ -192,12 +193,50 @@ struct SafeTensorsTests {
     ),
   ]
 
-  @Test("A malformed file is refused with the specific reason", arguments: malformed)
+  @Test(
+    "A malformed file is refused with the specific reason, from memory and from a file",
+    arguments: malformed)
   func refusesMalformed(name: String, data: Data, error expected: TensorFileError) throws {
     let error = #expect(throws: TensorFileError.self, "\(name)") {
       try SafeTensorsFile(data: data, label: "f")
     }
     #expect(error == expected, "\(name)")
+    // A file is read a range at a time into the tensors: the same checks, the same errors.
+    try withTemporaryDirectory { directory in
+      let url = directory.appendingPathComponent("f.safetensors")
+      try data.write(to: url)
+      let path = FileIO.label(for: url)
+      let fileError = #expect(throws: TensorFileError.self, "\(name) (file)") {
+        try SafeTensorsFile(contentsOf: url)
+      }
+      #expect(fileError?.file == path, "\(name)")
+      #expect(
+        fileError.map { "\($0)".replacingOccurrences(of: path, with: "f") } == "\(expected)",
+        "\(name)")
+    }
+  }
+
+  @Test("A file that shrinks after it is opened is reported as truncated, naming the part")
+  func shrinkingFile() throws {
+    try withTemporaryDirectory { directory in
+      let url = directory.appendingPathComponent("s.safetensors")
+      try Self.sample.write(to: url)
+      let size = try #require(
+        FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int)
+      let error = #expect(throws: TensorFileError.self) {
+        try FileIO.withOpenFile(url) { (file) throws(TensorFileError) in
+          #expect(file.size == size)
+          #expect(truncate(url.path, off_t(size - 4)) == 0)
+          _ = try SafeTensorsCodec.decode(file)
+        }
+      }
+      guard case .truncated(_, let part, let expected, let actual) = error else {
+        Issue.record("expected truncated, got \(String(describing: error))")
+        return
+      }
+      #expect(part.hasPrefix("data of tensor"), "\(part)")
+      #expect(actual == expected - 4)
+    }
   }
 
   static let corruptHeaders: [(header: String, reason: String)] = [

@@ -28,6 +28,71 @@ public enum FileIO {
   /// - Throws: ``TensorFileError/io(file:operation:message:)`` when the file cannot be opened
   ///   or read, or is not a regular file.
   public static func read(contentsOf url: URL) throws(TensorFileError) -> Data {
+    try withOpenFile(url) { (file) throws(TensorFileError) in
+      var data = Data(count: file.size)
+      var filled = 0
+      var failure: String?
+      data.withUnsafeMutableBytes { (buffer: UnsafeMutableRawBufferPointer) in
+        (filled, failure) = file.readAvailable(at: 0, into: buffer)
+      }
+      if let failure { throw .io(file: file.path, operation: "read", message: failure) }
+      // The file shrank while we read it: keep what is there.
+      if filled < data.count { data.removeSubrange(filled...) }
+      return data
+    }
+  }
+
+  /// An open regular file, for reading parts of it in place (`withOpenFile(_:_:)`).
+  struct OpenFile: ~Copyable {
+    /// The path, as used in error messages.
+    let path: String
+    /// The size when it was opened, in bytes.
+    let size: Int
+    let descriptor: Int32
+
+    /// Fills `buffer` with the bytes at `offset` onwards.
+    ///
+    /// - Throws: ``TensorFileError/truncated(file:part:expectedBytes:actualBytes:)`` (naming
+    ///   `part`) when the file ends first (it shrank since it was opened),
+    ///   ``TensorFileError/io(file:operation:message:)`` when the system cannot read it.
+    func read(
+      at offset: Int, into buffer: UnsafeMutableRawBufferPointer, part: String
+    ) throws(TensorFileError) {
+      let (filled, failure) = readAvailable(at: offset, into: buffer)
+      if let failure { throw .io(file: path, operation: "read", message: failure) }
+      if filled < buffer.count {
+        throw .truncated(
+          file: path, part: part, expectedBytes: buffer.count, actualBytes: filled)
+      }
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`: how many it read, and the system's
+    /// message if a read failed.
+    func readAvailable(at offset: Int, into buffer: UnsafeMutableRawBufferPointer)
+      -> (filled: Int, failure: String?)
+    {
+      var filled = 0
+      while filled < buffer.count, let base = buffer.baseAddress {
+        let result = Glue.pread(descriptor, base + filled, buffer.count - filled, offset + filled)
+        if result > 0 {
+          filled += result
+        } else if result == 0 {
+          break
+        } else if errno != EINTR {
+          return (filled, FileIO.lastErrorMessage())
+        }
+      }
+      return (filled, nil)
+    }
+  }
+
+  /// Opens a regular file for reading and calls `body` with it; the file is closed after.
+  ///
+  /// - Throws: ``TensorFileError/io(file:operation:message:)`` when the file cannot be opened
+  ///   or inspected, or is not a regular file, and whatever `body` throws.
+  static func withOpenFile<R>(
+    _ url: URL, _ body: (borrowing OpenFile) throws(TensorFileError) -> R
+  ) throws(TensorFileError) -> R {
     let path = label(for: url)
     guard url.isFileURL else {
       throw .io(file: path, operation: "read", message: "only file URLs can be read")
@@ -44,25 +109,8 @@ public enum FileIO {
     guard status.st_mode & S_IFMT == S_IFREG else {
       throw .io(file: path, operation: "read", message: "it is not a regular file")
     }
-    var data = Data(count: Int(status.st_size))
-    var filled = 0
-    var failure: String?
-    data.withUnsafeMutableBytes { (buffer: UnsafeMutableRawBufferPointer) in
-      while filled < buffer.count, let base = buffer.baseAddress {
-        let result = Glue.read(descriptor, base + filled, buffer.count - filled)
-        if result > 0 {
-          filled += result
-        } else if result == 0 {
-          break  // the file shrank while we read it; keep what is there
-        } else if errno != EINTR {
-          failure = lastErrorMessage()
-          break
-        }
-      }
-    }
-    if let failure { throw .io(file: path, operation: "read", message: failure) }
-    if filled < data.count { data.removeSubrange(filled...) }
-    return data
+    let file = OpenFile(path: path, size: Int(status.st_size), descriptor: descriptor)
+    return try body(file)
   }
 
   /// Removes the temporary files that writes of `url` left behind when their process was
@@ -128,19 +176,21 @@ public enum FileIO {
     }
   }
 
-  private static func lastErrorMessage() -> String {
+  fileprivate static func lastErrorMessage() -> String {
     String(cString: strerror(errno))
   }
 
-  /// The C library's `read` and `write`, under names that do not clash with `FileIO.read`.
-  private enum Glue {
-    static func read(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+  /// The C library's `pread` and `write`, under names that do not clash with `FileIO`'s.
+  fileprivate enum Glue {
+    static func pread(
+      _ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, _ offset: Int
+    ) -> Int {
       #if canImport(Glibc)
-        Glibc.read(descriptor, buffer, count)
+        Glibc.pread(descriptor, buffer, count, off_t(offset))
       #elseif canImport(Musl)
-        Musl.read(descriptor, buffer, count)
+        Musl.pread(descriptor, buffer, count, off_t(offset))
       #else
-        Darwin.read(descriptor, buffer, count)
+        Darwin.pread(descriptor, buffer, count, off_t(offset))
       #endif
     }
 

@@ -18,23 +18,34 @@ enum LittleEndianScalars {
   static func decode<Scalar: DEQScalar>(
     _ bytes: UnsafeRawBufferPointer, count: Int, as type: Scalar.Type
   ) -> [Scalar] {
-    let width = MemoryLayout<Scalar>.size
-    precondition(bytes.count == count * width, "byte count checked by the caller")
-    var result = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
-      let destination = UnsafeMutableRawBufferPointer(buffer)
-      if width == MemoryLayout<Scalar>.stride {
-        if count > 0 { destination.copyMemory(from: bytes) }
-      } else {
-        for index in 0..<count {
-          let source = UnsafeRawBufferPointer(
-            rebasing: bytes[(index * width)..<((index + 1) * width)])
-          UnsafeMutableRawBufferPointer(
-            rebasing: destination[(index * MemoryLayout<Scalar>.stride)...]
-          ).copyMemory(from: source)
-        }
-      }
-      initialized = count
+    precondition(
+      bytes.count == count * MemoryLayout<Scalar>.size, "byte count checked by the caller")
+    return decode(count: count, as: type) { destination in
+      if count > 0 { destination.copyMemory(from: bytes) }
     }
+  }
+
+  /// Decodes `count` scalars whose `count · width` little-endian bytes `fill` writes into
+  /// the result's own memory (a file read lands there directly, with no copy in between).
+  ///
+  /// - Complexity: O(`count`) time, one allocation of the result.
+  static func decode<Scalar: DEQScalar, E: Error>(
+    count: Int, as type: Scalar.Type,
+    fill: (UnsafeMutableRawBufferPointer) throws(E) -> Void
+  ) throws(E) -> [Scalar] {
+    // Float and Double have no padding: an element's bytes are its storage.
+    precondition(MemoryLayout<Scalar>.size == MemoryLayout<Scalar>.stride)
+    var failure: E?
+    var result = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
+      do throws(E) {
+        try fill(UnsafeMutableRawBufferPointer(buffer))
+        initialized = count
+      } catch {
+        failure = error
+        initialized = 0
+      }
+    }
+    if let failure { throw failure }
     #if _endian(big)
       result.withUnsafeMutableBytes { reverseEachElement($0, count: count, as: Scalar.self) }
     #endif

@@ -69,9 +69,12 @@ public struct SafeTensorsFile: Sendable, Equatable {
   ///   `.oversizedHeader`, `.corruptHeader`, `.duplicateName`, `.unsupportedDType`,
   ///   `.byteCountMismatch`, `.offsetsOutOfRange`, `.overlappingTensors` or `.uncoveredData`
   ///   when its content is not a valid safetensors file of float32/float64 tensors.
-  /// - Complexity: O(file size) time; the file's bytes and the tensors in memory at once.
+  /// - Complexity: O(file size) time; each tensor is read straight into its own storage (the
+  ///   file is not held in memory as a whole).
   public init(contentsOf url: URL) throws(TensorFileError) {
-    try self.init(data: FileIO.read(contentsOf: url), label: FileIO.label(for: url))
+    self = try FileIO.withOpenFile(url) { (file) throws(TensorFileError) in
+      try SafeTensorsCodec.decode(file)
+    }
   }
 
   /// Reads safetensors data from memory.
