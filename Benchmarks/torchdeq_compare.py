@@ -15,8 +15,9 @@ injection X of [batch, channels, size, size], and solves H* = F(H*; X) from H0 =
             see it: the whole process (start, loading both files, the solve, writing JSON),
             after one warm-up run.
 
-It prints the median and minimum of --repeats timed runs for each side, the median time of
-one F evaluation in torch, and the ratio deq / torchdeq of the medians. Before timing it
+It times the two sides in turn (one torchdeq solve, then one deq process, --repeats times)
+and prints the median and minimum for each side, the median time of one F evaluation in
+torch, the ratio deq / torchdeq of the medians, and the median of the per-repeat ratios. Before timing it
 checks that both sides compute the same F: F(H; X) at a random H from torch against
 `deq apply` on the same files (relative error, aborting above 1e-10 in double, 1e-4 in float),
 and after timing it prints each RoI's final residual from both solvers.
@@ -124,8 +125,15 @@ def check_parity(args, precision, block, x, h_test, workdir, common):
     return error
 
 
-def time_torchdeq(args, block, x, h_test):
-    """torchdeq's Broyden, in-process.
+def deq_command(args, precision, workdir, common):
+    output = workdir / f"solve-{precision}.json"
+    return output, [args.deq, "solve", *common,
+                    "--max-iterations", str(args.iterations), "--memory", str(args.memory),
+                    "--tolerance", "1e-300", "--quiet", "--format", "json", "--output", output]
+
+
+def time_both(args, block, x, h_test, output, command):
+    """torchdeq's Broyden in-process and `deq solve` as a whole process, in turn.
 
     How torchdeq's Broyden (torchdeq 0.1.0) works on this input: it flattens z0 to (B, D)
     (B = batch RoIs, D = C*H*W) and keeps the inverse-Jacobian factors as dense tensors
@@ -139,6 +147,10 @@ def time_torchdeq(args, block, x, h_test):
     no-progress exit only applies after 30 steps): 1 + max_iter F evaluations, like
     `deq solve` (mapEvaluations = 16 for 15 iterations). It returns the lowest-residual
     iterate; its trace holds the residual at each step (k = 0 is a 1e8 placeholder).
+
+    The two sides are timed in turn, one torchdeq solve then one `deq solve` per repeat, so
+    that a slow spell of a shared machine hits both; each pair gives a ratio, and the median
+    of those ratios is reported beside the ratio of the medians.
     """
     torch.set_num_threads(args.threads)
 
@@ -162,36 +174,29 @@ def time_torchdeq(args, block, x, h_test):
                                   stop_mode="abs", ls=False)
 
         solve()  # warm-up
-        times = []
+        run_deq(command)  # warm-up
+        torch_times, deq_times = [], []
         for _ in range(args.repeats):
             start = time.perf_counter()
             _, _, info = solve()
-            times.append(time.perf_counter() - start)
+            torch_times.append(time.perf_counter() - start)
+            deq_times.append(run_deq(command))
     abs_trace = info["abs_trace"]
     assert abs_trace.shape[1] == args.iterations + 1, abs_trace.shape
-    return {
-        "solve_s": summary(times),
+    torch_result = {
+        "solve_s": summary(torch_times),
         "f_ms": 1e3 * statistics.median(f_times),
         "initial_residual": f0_residual.tolist(),
         "final_residual": abs_trace[:, -1].tolist(),
         "lowest_residual": info["abs_lowest"].tolist(),
     }
-
-
-def time_deq(args, precision, workdir, common):
-    output = workdir / f"solve-{precision}.json"
-    command = [args.deq, "solve", *common,
-               "--max-iterations", str(args.iterations), "--memory", str(args.memory),
-               "--tolerance", "1e-300", "--quiet", "--format", "json", "--output", output]
-    run_deq(command)  # warm-up
-    times = [run_deq(command) for _ in range(args.repeats)]
     with open(output) as handle:
         report = json.load(handle)
     problems = report.get("problems")
     if not isinstance(problems, list) or not problems or "trace" not in problems[0]:
         sys.exit(f"error: unexpected JSON from deq solve; top-level keys: {sorted(report)}")
-    return {
-        "solve_s": summary(times),
+    deq_result = {
+        "solve_s": summary(deq_times),
         "command": " ".join(map(str, command)),
         "iterations": [p.get("iterations") for p in problems],
         "map_evaluations": [p.get("mapEvaluations") for p in problems],
@@ -199,6 +204,8 @@ def time_deq(args, precision, workdir, common):
         "final_residual": [p["trace"][-1]["absoluteResidual"] for p in problems],
         "lowest_residual": [min(t["absoluteResidual"] for t in p["trace"]) for p in problems],
     }
+    paired = statistics.median(d / t for d, t in zip(deq_times, torch_times))
+    return torch_result, deq_result, paired
 
 
 def busy_cpus(seconds=1.0):
@@ -295,11 +302,12 @@ def main():
                   "--precision", precision, "--threads", str(args.threads)]
 
         parity = check_parity(args, precision, block, x, h_test, workdir, common)
-        torch_result = time_torchdeq(args, block, x, h_test)
-        deq_result = time_deq(args, precision, workdir, common)
+        output, command = deq_command(args, precision, workdir, common)
+        torch_result, deq_result, paired = time_both(args, block, x, h_test, output, command)
         ratio = deq_result["solve_s"]["median"] / torch_result["solve_s"]["median"]
         results[precision] = {"f_parity_relative_error": parity, "torchdeq": torch_result,
-                              "deq": deq_result, "ratio_deq_over_torchdeq": ratio}
+                              "deq": deq_result, "ratio_deq_over_torchdeq": ratio,
+                              "median_paired_ratio": paired}
 
         print(f"[{precision}] residual ||F(H)-H|| per RoI (initial -> after "
               f"{args.iterations} iterations; lowest)")
@@ -321,9 +329,10 @@ def main():
           f"{'n/a' if busy is None else format(busy, '.2f')}")
     print(f"{args.batch} RoIs x {args.channels} x {args.size} x {args.size}, inner "
           f"{args.inner}, Broyden {args.iterations} iterations (memory {args.memory}), "
-          f"median (min) of {args.repeats}; torchdeq in-process, deq whole process")
+          f"median (min) of {args.repeats}, the sides timed in turn; torchdeq in-process, deq "
+          "whole process; paired: the median of the per-repeat ratios")
     header = (f"{'precision':<10}{'torchdeq s':>18}{'torch F ms':>12}"
-              f"{'deq s':>18}{'deq/torchdeq':>14}")
+              f"{'deq s':>18}{'deq/torchdeq':>14}{'paired':>9}")
     print(header)
     print("-" * len(header))
     for precision, r in results.items():
@@ -331,7 +340,7 @@ def main():
         t_text = f"{t['median']:.3f} ({t['min']:.3f})"
         d_text = f"{d['median']:.3f} ({d['min']:.3f})"
         print(f"{precision:<10}{t_text:>18}{r['torchdeq']['f_ms']:>12.1f}{d_text:>18}"
-              f"{r['ratio_deq_over_torchdeq']:>14.2f}")
+              f"{r['ratio_deq_over_torchdeq']:>14.2f}{r['median_paired_ratio']:>9.2f}")
 
     if args.json is not None:
         with open(args.json, "w") as handle:

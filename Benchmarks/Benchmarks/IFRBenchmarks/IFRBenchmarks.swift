@@ -108,7 +108,7 @@ func registerBlockBenchmarks<S: DEQScalar>(_ type: S.Type, roiCount: Int) {
       benchmark.measurement(rateMetric, Int((gemm.flops / seconds(elapsed) / 1e8).rounded()))
     }
   }
-  for convolution in [ConvolutionAlgorithm.im2col, .winograd] {
+  for convolution in [ConvolutionAlgorithm.im2col, .winograd, .winograd4x4] {
     for (operation, flopsFactor) in [("F", 1.0), ("JVP", 1.0), ("VJP", 1.0)] {
       Benchmark(
         "\(operation) \(convolution) C256 14x14 (\(name))", configuration: configuration
