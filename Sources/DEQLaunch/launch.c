@@ -11,8 +11,11 @@
 // (in `.preinit_array`). But its thread pool asks for the value through the exported
 // function below, called through the PLT, so the executable's definition is the one used
 // (the linker exports it: see Package.swift). It returns the user's OPENBLAS_THREAD_TIMEOUT
-// when set, else 4, OpenBLAS's minimum. An OpenBLAS that resolves the call internally keeps
-// its default: the setting only ever changes speed, never results.
+// when set, else 20: 2^20 cycles, about 0.4 ms, long enough to keep the workers awake between
+// the back-to-back level-1 calls of Arnoldi's Gram-Schmidt (2^4, OpenBLAS's minimum, made
+// `deq spectrum` 5 % slower: every call woke a sleeping worker), short enough that they sleep
+// through the engine's work. An OpenBLAS that resolves the call internally keeps its
+// default: the setting only ever changes speed, never results.
 
 #include <stdlib.h>
 
