@@ -112,10 +112,10 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
     epsilon = block.epsilon
     let scratch = _ConvolutionScratch<Scalar>()
     conv1 = _BatchedConvolution(
-      weight: block.conv1Weight.effectiveWeight, height: height, width: width,
+      weight: block.conv1Weight, height: height, width: width,
       algorithm: convolution, scratch: scratch)
     conv2 = _BatchedConvolution(
-      weight: block.conv2Weight.effectiveWeight, height: height, width: width,
+      weight: block.conv2Weight, height: height, width: width,
       algorithm: convolution, scratch: scratch)
     gamma1 = _ScalarBuffer(copying: block.gn1.scale)
     beta1 = _ScalarBuffer(copying: block.gn1.offset)

@@ -55,9 +55,12 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
   @usableFromInline let plane: Int
   /// The resolved algorithm (never `.automatic`).
   @usableFromInline let algorithm: ConvolutionAlgorithm
-  /// The kernel, `outChannels × inChannels × 3 × 3` (im2col's GEMM operand), shared with
-  /// the tensor it was made from rather than copied.
-  @usableFromInline let weight: Tensor<Scalar>
+  /// The kernel's parametrisation (a weight-normalised one is not multiplied out unless
+  /// im2col needs the kernel itself).
+  @usableFromInline let parametrisation: ConvolutionWeight<Scalar>
+  /// The kernel, `outChannels × inChannels × 3 × 3` (im2col's GEMM operand), made on first
+  /// use: Winograd transforms the parametrisation directly.
+  @usableFromInline lazy var weight: Tensor<Scalar> = parametrisation.effectiveWeight
   /// Winograd: `[streams][out][in]`, made at creation.
   @usableFromInline let transformed: _ScalarBuffer<Scalar>
   /// Winograd, transposed convolution: `[streams][in][out]`, made on first use.
@@ -66,12 +69,13 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
 
   @usableFromInline
   init(
-    weight kernel: Tensor<Scalar>, height: Int, width: Int, algorithm: ConvolutionAlgorithm,
-    scratch: _ConvolutionScratch<Scalar>
+    weight kernel: ConvolutionWeight<Scalar>, height: Int, width: Int,
+    algorithm: ConvolutionAlgorithm, scratch: _ConvolutionScratch<Scalar>
   ) {
-    precondition(kernel.rank == 4 && kernel.shape[2] == 3 && kernel.shape[3] == 3)
-    outChannels = kernel.shape[0]
-    inChannels = kernel.shape[1]
+    let shape = kernel.shape
+    precondition(shape.count == 4 && shape[2] == 3 && shape[3] == 3)
+    outChannels = shape[0]
+    inChannels = shape[1]
     self.height = height
     self.width = width
     plane = height * width
@@ -79,7 +83,7 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
     let resolved = algorithm.resolved(
       inChannels: inChannels, outChannels: outChannels, height: height, width: width)
     self.algorithm = resolved
-    weight = kernel
+    parametrisation = kernel
     switch resolved {
     case .winograd:
       transformed = Self.transformedKernels(
@@ -92,23 +96,36 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
     }
   }
 
-  /// The Winograd kernels of the convolution by `weight` (`out × in × 3 × 3`) or, with
-  /// `transposed`, of the transposed one, made on `parts` cores.
+  /// The Winograd kernels of the convolution by `kernel` (`out × in × 3 × 3`) or, with
+  /// `transposed`, of the transposed one, made on `parts` cores. A weight-normalised kernel
+  /// is transformed from `v` and `g / ‖v‖` (the same products as `g / ‖v‖ · v`, not stored).
   @inlinable
   static func transformedKernels<S: _WinogradScheme>(
-    _ scheme: S.Type, of weight: Tensor<Scalar>, transposed: Bool, parts: Int
+    _ scheme: S.Type, of kernel: ConvolutionWeight<Scalar>, transposed: Bool, parts: Int
   ) -> _ScalarBuffer<Scalar> where S.Scalar == Scalar {
+    let (weight, scales): (Tensor<Scalar>, [Scalar]?) =
+      switch kernel {
+      case .plain(let weight): (weight, nil)
+      case .normalized(let norm): (norm.direction, norm.scales)
+      }
     let outChannels = weight.shape[0]
     let inChannels = weight.shape[1]
     let count = S.streams * outChannels * inChannels
     let buffer = _ScalarBuffer<Scalar>(count: count, zeroed: false)
     let u = buffer.pointer(count: count)
-    weight.withUnsafeBufferPointer { kernel in
-      guard let w = kernel.baseAddress else { return }
-      _ParallelRanges.forEach(outChannels, parts: parts) { _, range in
-        S.transformWeight(
-          w, outChannels: outChannels, inChannels: inChannels, range: range,
-          transposed: transposed, into: u)
+    weight.withUnsafeBufferPointer { direction in
+      guard let w = direction.baseAddress else { return }
+      func transform(_ scales: UnsafePointer<Scalar>?) {
+        _ParallelRanges.forEach(outChannels, parts: parts) { _, range in
+          S.transformWeight(
+            w, scales: scales, outChannels: outChannels, inChannels: inChannels, range: range,
+            transposed: transposed, into: u)
+        }
+      }
+      if let scales {
+        scales.withUnsafeBufferPointer { transform($0.baseAddress) }
+      } else {
+        transform(nil)
       }
     }
     return buffer
@@ -247,7 +264,7 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
     if transposed {
       if transformedTranspose == nil {
         transformedTranspose = Self.transformedKernels(
-          S.self, of: weight, transposed: true, parts: parts)
+          S.self, of: parametrisation, transposed: true, parts: parts)
       }
       kernels = transformedTranspose.unsafelyUnwrapped
     } else {

@@ -44,16 +44,17 @@ enum _WinogradF4x3<Scalar: DEQScalar>: _WinogradScheme {
   @_specialize(where Scalar == Double)
   @_specialize(where Scalar == Float)
   static func transformWeight(
-    _ weight: UnsafePointer<Scalar>, outChannels: Int, inChannels: Int, range: Range<Int>,
-    transposed: Bool, into u: UnsafeMutablePointer<Scalar>
+    _ weight: UnsafePointer<Scalar>, scales: UnsafePointer<Scalar>?, outChannels: Int,
+    inChannels: Int, range: Range<Int>, transposed: Bool, into u: UnsafeMutablePointer<Scalar>
   ) {
     let columns = transposed ? outChannels : inChannels
     let matrix = outChannels * inChannels
     for o in range {
+      let scale = scales?[o] ?? 1
       for i in 0..<inChannels {
         let w = weight + (o * inChannels + i) * 9
         @inline(__always) func g(_ a: Int, _ b: Int) -> Double {
-          Double(transposed ? w[(2 - a) * 3 + (2 - b)] : w[a * 3 + b])
+          Double((transposed ? w[(2 - a) * 3 + (2 - b)] : w[a * 3 + b]) * scale)
         }
         let (row, column) = transposed ? (i, o) : (o, i)
         let target = u + row * columns + column

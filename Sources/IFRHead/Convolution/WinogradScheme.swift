@@ -21,9 +21,13 @@ protocol _WinogradScheme {
   /// The kernels of the output channels in `range` (`weight` is `outChannels × inChannels ×
   /// 3 × 3`) into `u` (`[streams][out][in]`), or, with `transposed`, those of the transposed
   /// convolution `g'[i, o] = weight[o, i]` rotated by 180° (`u` is then `[streams][in][out]`).
+  ///
+  /// With `scales`, each kernel element of output channel `o` is first multiplied by
+  /// `scales[o]`, exactly as a weight-normalised kernel `g_o / ‖v_o‖ · v` is formed, so the
+  /// result equals the transform of that kernel without making it.
   static func transformWeight(
-    _ weight: UnsafePointer<Scalar>, outChannels: Int, inChannels: Int, range: Range<Int>,
-    transposed: Bool, into u: UnsafeMutablePointer<Scalar>)
+    _ weight: UnsafePointer<Scalar>, scales: UnsafePointer<Scalar>?, outChannels: Int,
+    inChannels: Int, range: Range<Int>, transposed: Bool, into u: UnsafeMutablePointer<Scalar>)
 
   /// The input tiles of the channels in `range` of a channel-major batch into `v`.
   static func transformInput(

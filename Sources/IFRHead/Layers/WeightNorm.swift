@@ -62,19 +62,25 @@ public struct WeightNorm<Scalar: DEQScalar>: Sendable {
     }
   }
 
+  /// The factors `g_o / ‖v_o‖` that scale each output channel's direction into the weight.
+  @inlinable
+  public var scales: [Scalar] {
+    let norms = directionNorms
+    return (0..<outChannels).map { o in magnitude.scalars[o] / norms[o] }
+  }
+
   /// The weight `w = g · v / ‖v‖`.
   ///
   /// - Complexity: `3 · count` flops.
   @inlinable
   public func callAsFunction() -> Tensor<Scalar> {
-    let norms = directionNorms
     let size = rowSize
     var weight = direction
     guard size > 0 else { return weight }
+    let scales = scales
     weight.withUnsafeMutableBufferPointer { w in
       for o in 0..<outChannels {
-        Scalar.blasScal(
-          size, magnitude.scalars[o] / norms[o], w.baseAddress.unsafelyUnwrapped + o * size, 1)
+        Scalar.blasScal(size, scales[o], w.baseAddress.unsafelyUnwrapped + o * size, 1)
       }
     }
     return weight
