@@ -53,6 +53,33 @@ struct TensorTests {
   func normOverflow() {
     let big: [Float] = [3e30, 4e30]
     #expect(big.norm().isApproximatelyEqual(to: 5e30, relativeTolerance: 1e-6))
+    // Double takes the blocked sum of squares unless it overflows or may have underflowed.
+    for scale in [1.0, 1e200, 1e-200, 1e-160] {
+      let x: [Double] = [3 * scale, 4 * scale] + [Double](repeating: 0, count: 1_029)
+      #expect(x.norm().isApproximatelyEqual(to: 5 * scale, relativeTolerance: 1e-15), "\(scale)")
+    }
+  }
+
+  @Test("The double norm's blocked sum agrees with a compensated sum and with special values")
+  func blockedNorm() {
+    var rng = SeededGenerator(seed: 17)
+    for count in [0, 1, 7, 8, 9, 511, 512, 513, 4_099, 50_176] {
+      let x = (0..<count).map { _ in rng.nextNormal(Double.self) * 3 }
+      // Reference: squares summed with Kahan compensation, in the same order.
+      var sum = 0.0
+      var compensation = 0.0
+      for v in x {
+        let term = v * v - compensation
+        let next = sum + term
+        compensation = (next - sum) - term
+        sum = next
+      }
+      let expected = sum.squareRoot()
+      #expect(abs(x.norm() - expected) <= 1e-14 * Swift.max(expected, 1e-300), "n = \(count)")
+    }
+    #expect([1.0, .infinity, 2].norm() == .infinity)
+    #expect([1.0, .nan, 2].norm().isNaN)
+    #expect([Double](repeating: 0, count: 20).norm() == 0)
   }
 }
 
