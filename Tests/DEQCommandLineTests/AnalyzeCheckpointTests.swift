@@ -13,37 +13,6 @@ struct AnalyzeCheckpointTests {
     "analyze", "--steps", "40000", "--spectral-method", "arnoldi", "--format", "json", "--quiet",
   ]
 
-  /// Starts `deq arguments…`, waits until `file` exists, then sends `signal`.
-  func runAndKill(_ extra: [String], waitingFor file: URL, signal: Int32) throws -> Int32 {
-    let folder = try makeTemporaryFolder()
-    defer { try? FileManager.default.removeItem(at: folder) }
-    let process = Process()
-    process.executableURL = DEQExecutable.url
-    process.arguments = arguments + extra
-    process.standardOutput = FileHandle.nullDevice
-    let errURL = folder.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let err = try FileHandle(forWritingTo: errURL)
-    process.standardError = err
-    try process.run()
-    let deadline = Date().addingTimeInterval(60)
-    while !FileManager.default.fileExists(atPath: file.path) && process.isRunning
-      && Date() < deadline
-    {
-      Thread.sleep(forTimeInterval: 0.02)
-    }
-    #expect(process.isRunning, "the run ended before it could be interrupted")
-    kill(process.processIdentifier, signal)
-    process.waitUntilExit()
-    try err.close()
-    if signal == SIGINT {
-      let message = try String(contentsOf: errURL, encoding: .utf8)
-      #expect(message.split(separator: "\n").count == 1, "\(message)")
-      #expect(message.contains("interrupted; progress saved to"), "\(message)")
-    }
-    return process.terminationStatus
-  }
-
   @Test("SIGINT and SIGKILL part-way, then the same command: the uninterrupted JSON")
   func killAndResume() throws {
     let whole = try DEQExecutable.run(arguments)
@@ -53,8 +22,16 @@ struct AnalyzeCheckpointTests {
       defer { try? FileManager.default.removeItem(at: folder) }
       let checkpoint = folder.appendingPathComponent("run.ckpt")
       let extra = ["--checkpoint", checkpoint.path, "--checkpoint-every", "3000"]
-      let status = try runAndKill(extra, waitingFor: checkpoint, signal: signal)
-      #expect(status == (signal == SIGINT ? 130 : SIGKILL), "signal \(signal)")
+      let killed = try DEQExecutable.run(
+        arguments + extra, interruption: (checkpoint, signal))
+      #expect(killed.exitCode == (signal == SIGINT ? 130 : SIGKILL), "signal \(signal)")
+      if signal == SIGINT {
+        let lines = killed.standardError.split(separator: "\n")
+        #expect(lines.count == 1, "\(killed.standardError)")
+        #expect(
+          killed.standardError.contains("interrupted; progress saved to"),
+          "\(killed.standardError)")
+      }
       #expect(FileManager.default.fileExists(atPath: checkpoint.path))
       let resumed = try DEQExecutable.run(arguments + extra)
       // A write cut by SIGKILL leaves its temporary file; the resumed run removes it.

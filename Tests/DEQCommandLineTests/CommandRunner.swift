@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the built `deq` executable as a user would and captures what it prints.
 struct CommandResult {
@@ -25,7 +26,13 @@ enum DEQExecutable {
 
   /// Runs `deq arguments…` in `directory` and waits for it. Standard output and error go
   /// to temporary files (no pipe can fill up and block the child).
-  static func run(_ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
+  ///
+  /// With `interruption`, sends `signal` as soon as `file` exists (within 60 s), expecting
+  /// the command still to be running then: a command killed part-way.
+  static func run(
+    _ arguments: [String], in directory: URL? = nil,
+    interruption: (file: URL, signal: Int32)? = nil
+  ) throws -> CommandResult {
     guard let url else { throw CocoaError(.fileNoSuchFile) }
     let folder = try makeTemporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -42,6 +49,16 @@ enum DEQExecutable {
     process.standardOutput = out
     process.standardError = err
     try process.run()
+    if let interruption {
+      let deadline = Date().addingTimeInterval(60)
+      while !FileManager.default.fileExists(atPath: interruption.file.path) && process.isRunning
+        && Date() < deadline
+      {
+        Thread.sleep(forTimeInterval: 0.02)
+      }
+      #expect(process.isRunning, "the run ended before it could be interrupted")
+      kill(process.processIdentifier, interruption.signal)
+    }
     process.waitUntilExit()
     try out.close()
     try err.close()

@@ -179,23 +179,9 @@ struct TrainInterruptTests {
     #expect(whole.exitCode == 0, "\(whole.standardError)")
     for (signal, name) in [(SIGINT, "int"), (SIGKILL, "kill")] {
       let checkpoint = folder.appendingPathComponent("\(name)/checkpoint.safetensors")
-      let process = Process()
-      process.executableURL = DEQExecutable.url
-      process.arguments = flags + ["--checkpoint-dir", name]
-      process.currentDirectoryURL = folder
-      process.standardOutput = FileHandle.nullDevice
-      process.standardError = FileHandle.nullDevice
-      try process.run()
-      let deadline = Date().addingTimeInterval(60)
-      while !FileManager.default.fileExists(atPath: checkpoint.path) && process.isRunning
-        && Date() < deadline
-      {
-        Thread.sleep(forTimeInterval: 0.02)
-      }
-      #expect(process.isRunning, "the run ended before it could be interrupted")
-      kill(process.processIdentifier, signal)
-      process.waitUntilExit()
-      #expect(process.terminationStatus == (signal == SIGINT ? 130 : SIGKILL))
+      let killed = try DEQExecutable.run(
+        flags + ["--checkpoint-dir", name], in: folder, interruption: (checkpoint, signal))
+      #expect(killed.exitCode == (signal == SIGINT ? 130 : SIGKILL))
       let resumed = try DEQExecutable.run(
         flags + ["--checkpoint-dir", name, "--resume"], in: folder)
       #expect(resumed.exitCode == 0, "\(resumed.standardError)")
