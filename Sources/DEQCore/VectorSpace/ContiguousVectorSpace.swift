@@ -53,19 +53,12 @@ extension ContiguousVectorSpace {
     }
   }
 
-  /// `‖x‖₂`. In double precision, the square root of a sum of squares taken eight lanes at a
-  /// time in blocks of 512 (OpenBLAS's `dnrm2` on x86-64 is a scalar x87 loop, several times
-  /// slower); BLAS's overflow- and underflow-safe `nrm2` when that sum is not finite or so
-  /// small that squares may have underflowed, and always in single precision.
+  /// `‖x‖₂`, by ``_EuclideanNorm``.
   @inlinable
   public func norm() -> Scalar {
     withUnsafeBufferPointer { x in
       guard let xb = x.baseAddress else { return 0 }
-      if Scalar.self == Double.self {
-        let sum = _sumOfSquares(xb, count: x.count)
-        if sum.isFinite && sum >= 0x1p-900 { return Scalar(sum.squareRoot()) }
-      }
-      return Scalar.blasNrm2(x.count, xb, 1)
+      return _EuclideanNorm.of(xb, count: x.count)
     }
   }
 
@@ -124,29 +117,4 @@ extension ContiguousVectorSpace {
       }
     }
   }
-}
-
-/// `Σ xᵢ²` accumulated eight lanes at a time within blocks of 512 scalars and in `Double`
-/// across blocks (error about 70 ε relative, against `n · ε` for one running sum).
-@inlinable
-func _sumOfSquares<Scalar: DEQScalar>(_ x: UnsafePointer<Scalar>, count: Int) -> Double {
-  let raw = UnsafeRawPointer(x)
-  let stride = MemoryLayout<Scalar>.stride
-  var total = 0.0
-  var i = 0
-  while i + 8 <= count {
-    let end = Swift.min(count - (count - i) % 8, i + 512)
-    var lanes = SIMD8<Scalar>()
-    while i < end {
-      let v = raw.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Scalar>.self)
-      lanes += v * v
-      i += 8
-    }
-    total += Double(lanes.sum())
-  }
-  while i < count {
-    total += Double(x[i]) * Double(x[i])
-    i += 1
-  }
-  return total
 }

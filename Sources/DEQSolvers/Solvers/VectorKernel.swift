@@ -100,7 +100,7 @@ struct _ContiguousKernel<V: ContiguousVectorSpace>: _VectorKernel {
   func rowNorm(_ i: Int) -> V.Scalar {
     storage.withUnsafeBufferPointer { p in
       guard let base = p.baseAddress, n > 0 else { return 0 }
-      return V.Scalar.blasNrm2(n, base + i * n, 1)
+      return _EuclideanNorm.of(base + i * n, count: n)
     }
   }
 
