@@ -32,7 +32,8 @@ public struct ReLU<Scalar: DEQScalar>: Sendable {
     var output = tangent
     input.withUnsafeBufferPointer { x in
       output.withUnsafeMutableBufferPointer { y in
-        for i in y.indices where !(x[i] > 0) { y[i] = 0 }
+        guard let values = y.baseAddress, let reference = x.baseAddress else { return }
+        Self.mask(values, where: reference, count: y.count)
       }
     }
     return output
