@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 /// The `deq` command: spectral radius and residual norms of DEQ fixed-point solves, step
 /// by step, and the Section 3.5 convergence analysis of the IFR paper in one command.
@@ -43,21 +43,21 @@ public struct DEQ: ParsableCommand {
     do {
       var command = try parseAsRoot(arguments)
       try command.run()
-      Foundation.exit(0)
+      exitProcess(0)
     } catch let error as CommandLineError {
       printError(error.description)
-      Foundation.exit(error.exitCode.rawValue)
+      exitProcess(error.exitCode.rawValue)
     } catch let code as ExitCode {
-      Foundation.exit(code.rawValue)
+      exitProcess(code.rawValue)
     } catch {
       let code = exitCode(for: error)
       if code == .success { exit(withError: error) }  // help and version
       printError(message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)")
-      Foundation.exit(code.rawValue)
+      exitProcess(code.rawValue)
     }
   }
 
   static func printError(_ message: String) {
-    FileHandle.standardError.write(Data("deq: error: \(message)\n".utf8))
+    StandardStream.error.write("deq: error: \(message)\n")
   }
 }

@@ -2,7 +2,7 @@
 // safetensors metadata): sorted keys, so equal values are equal text, and the non-finite
 // numbers a diverging run records written as "inf", "-inf" and "nan".
 
-import Foundation
+import FoundationEssentials
 
 enum _CheckpointJSON {
   /// Sorted keys; non-finite numbers as strings.

@@ -107,6 +107,16 @@ struct MaskHeadTrainingTests {
       guard case IFRHeadError.checkpointMismatch(_, let reason) = error else { return false }
       return reason.contains("learningRate")
     }
+    // A nested field is named with its path and both values.
+    var nested = configuration
+    nested.head.channels += 4
+    #expect {
+      _ = try MaskHeadTraining<Double>(configuration: nested, resumingFrom: url)
+    } throws: { error in
+      guard case IFRHeadError.checkpointMismatch(_, let reason) = error else { return false }
+      return reason
+        == "its head.channels is \(configuration.head.channels), this run's is \(nested.head.channels)"
+    }
     #expect {
       _ = try MaskHeadTraining<Float>(configuration: configuration, resumingFrom: url)
     } throws: { error in

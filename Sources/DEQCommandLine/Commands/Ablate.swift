@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import IFRHead
 
 /// `deq ablate`: the paper's training ablations (Tables 6, 7, 8) in miniature.
@@ -56,10 +56,10 @@ struct AblationReport: Codable {
     ])
     for row in rows.sorted(by: { $0.index < $1.index }) {
       table.append([
-        row.label, String(format: "%.4f", Double(row.parameters) / 1e6), "\(row.parameters)",
-        String(format: "%.4f", row.meanIoU), String(format: "%.3f", row.fractionAbove50),
-        String(format: "%.3f", row.fractionAbove75), String(format: "%.4f", row.finalMeanLoss),
-        "\(row.zeroGradientTotal)", String(format: "%.1f", row.seconds),
+        row.label, String(cFormat: "%.4f", Double(row.parameters) / 1e6), "\(row.parameters)",
+        String(cFormat: "%.4f", row.meanIoU), String(cFormat: "%.3f", row.fractionAbove50),
+        String(cFormat: "%.3f", row.fractionAbove75), String(cFormat: "%.4f", row.finalMeanLoss),
+        "\(row.zeroGradientTotal)", String(cFormat: "%.1f", row.seconds),
       ])
     }
     var out = "Table \(self.table) in miniature (\(precision), shard \(shard))\n"

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import IFRHead
 
 /// `deq analyze`: the convergence analysis of the IFR paper's Section 3.5, as one command.
@@ -329,7 +329,7 @@ struct Analyze: PrecisionDispatchingCommand {
       if let confirmation = roi.coldConfirmation, let last = roi.spectral.last {
         let agrees = last.isReliable ? "agrees" : "DISAGREES"
         check =
-          "\(confirmation.value.map { String(format: "%.8f", $0) } ?? "none") "
+          "\(confirmation.value.map { String(cFormat: "%.8f", $0) } ?? "none") "
           + "(\(confirmation.jacobianProducts)): \(agrees)"
       }
       table.append([

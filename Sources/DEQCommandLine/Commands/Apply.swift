@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import IFRHead
 
 /// `deq apply`: one evaluation of F, saved for cross-checking against PyTorch.

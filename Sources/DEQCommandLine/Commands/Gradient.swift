@@ -1,7 +1,7 @@
 import ArgumentParser
 import DEQCore
 import DEQSolvers
-import Foundation
+import FoundationEssentials
 import IFRHead
 
 /// `deq gradient`: the implicit backward pass of the IFR module, ∂L/∂X and ∂L/∂θ, with the
@@ -116,7 +116,7 @@ struct Gradient: PrecisionDispatchingCommand {
     case .json: try emitter.emit(Emitter.json(document))
     }
     if let warning = GradientReporting.nonConvergence(document.problems) {
-      FileHandle.standardError.write(Data("deq gradient: \(warning)\n".utf8))
+      StandardStream.error.write("deq gradient: \(warning)\n")
       throw notConvergedExitCode
     }
   }

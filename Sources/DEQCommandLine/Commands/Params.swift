@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import IFRHead
 
 /// `deq params`: the mask-head parameter counts of the paper's tables, from layer shapes.
@@ -67,7 +67,7 @@ struct Params: ParsableCommand {
       for head in heads {
         table.append([
           head.name, "\(head.innerChannels)", "\(head.parameters)",
-          String(format: "%.1fM", Double(head.parameters) / 1e6),
+          String(cFormat: "%.1fM", Double(head.parameters) / 1e6),
         ])
       }
       try emitter.emit(

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import IFRHead
 
 /// `deq solve`: solve each RoI's equilibrium and report every step.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import IFRHead
 
 /// Where `deq spectrum` evaluates the Jacobian.
@@ -115,10 +115,11 @@ struct Spectrum: PrecisionDispatchingCommand {
       ])
       for r in results {
         let eigen = r.dominantEigenvalues.prefix(2).map {
-          String(format: "%.6f%@%.6fi", $0[0], $0[1] < 0 ? "−" : "+", abs($0[1]))
+          String(cFormat: "%.6f", $0[0]) + ($0[1] < 0 ? "−" : "+")
+            + String(cFormat: "%.6fi", abs($0[1]))
         }.joined(separator: ", ")
         table.append([
-          "\(r.index)", String(format: "%.8f", r.spectralRadius), r.method,
+          "\(r.index)", String(cFormat: "%.8f", r.spectralRadius), r.method,
           r.reliable ? "yes" : "no",
           formatScientific(r.errorEstimate), eigen,
         ])

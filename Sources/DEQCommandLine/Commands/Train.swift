@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import IFRHead
 
 /// `deq train`: trains a mask head on the synthetic instance-mask task.
@@ -211,10 +211,9 @@ struct Train: ScalarDispatchingCommand {
       if let stopAfter, stepsHere == stopAfter, let checkpointPath {
         progress.finish()
         try save()
-        FileHandle.standardError.write(
-          Data(
-            "deq train: stopped after \(stopAfter) steps at step \(run.iteration) of \(configuration.iterations); saved to \(checkpointPath) (continue with --resume)\n"
-              .utf8))
+        StandardStream.error.write(
+          "deq train: stopped after \(stopAfter) steps at step \(run.iteration) of \(configuration.iterations); saved to \(checkpointPath) (continue with --resume)\n"
+        )
         return
       }
       stepsHere += 1
@@ -232,7 +231,8 @@ struct Train: ScalarDispatchingCommand {
       } catch {
         throw CommandLineError.input(path: "the training data", reason: error.description)
       }
-      progress.update(run.iteration, doing: record.map { String(format: "loss %.4f", $0.meanLoss) })
+      progress.update(
+        run.iteration, doing: record.map { String(cFormat: "loss %.4f", $0.meanLoss) })
       if run.iteration % checkpointEvery == 0 || run.isFinished { try save() }
     }
     progress.finish()

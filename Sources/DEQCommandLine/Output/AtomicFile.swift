@@ -1,5 +1,5 @@
 import DEQCore
-import Foundation
+import FoundationEssentials
 
 /// Writes files whole or not at all, and never over one of the command's inputs.
 struct AtomicFile {

@@ -1,5 +1,5 @@
 import DEQCore
-import Foundation
+import FoundationEssentials
 
 /// Where a command's data and plot go: standard output or `--output`, written atomically,
 /// never over an input file.
@@ -26,7 +26,7 @@ struct Emitter {
     if let path = options.output {
       try files.write(Data(text.utf8), to: path, option: "--output")
     } else {
-      FileHandle.standardOutput.write(Data(text.utf8))
+      StandardStream.output.write(text)
     }
   }
 

@@ -1,6 +1,6 @@
 import DEQCore
 import DEQSolvers
-import Foundation
+import FoundationEssentials
 import IFRHead
 
 /// Turning a ``Reports/GradientDocument`` into a table, CSV, and the non-convergence notice.

@@ -1,6 +1,14 @@
-import Foundation
+import FoundationEssentials
 import IFRHead
 import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 
 /// Ctrl-C during a long run: the first SIGINT sets a flag the run polls (it then saves its
 /// checkpoint and stops); a second one exits at once, as an uncaught SIGINT would.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Progress on standard error for long runs: steps, rate and time left.
 ///
@@ -15,7 +15,7 @@ final class Progress {
   init(label: String, total: Int, quiet: Bool) {
     self.label = label
     self.total = total
-    self.enabled = !quiet && isatty(STDERR_FILENO) == 1
+    self.enabled = !quiet && StandardStream.error.isTerminal
   }
 
   /// Reports that `done` of `total` steps are complete, with what is being done now
@@ -30,18 +30,18 @@ final class Progress {
     let elapsed = Self.seconds(now - start)
     let rate = Double(done) / Swift.max(elapsed, 1e-9)
     let left = rate > 0 ? Double(total - done) / rate : 0
-    var line = String(
-      format: "\r\u{1B}[K%@: %d/%d steps, %.0f steps/s, %.1f s left", label, done, total, rate, left
-    )
+    var line =
+      "\r\u{1B}[K\(label): \(done)/\(total) steps, "
+      + String(cFormat: "%.0f steps/s, %.1f s left", rate, left)
     if let detail { line += " (\(detail))" }
-    FileHandle.standardError.write(Data(line.utf8))
+    StandardStream.error.write(line)
     drew = true
   }
 
   /// Clears the progress line.
   func finish() {
     guard enabled, drew else { return }
-    FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    StandardStream.error.write("\r\u{1B}[K")
   }
 
   private static func seconds(_ duration: Duration) -> Double {

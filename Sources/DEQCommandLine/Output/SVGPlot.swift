@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A line chart of one or more stacked panels sharing an x axis, written as SVG.
 ///
@@ -66,8 +66,8 @@ struct SVGPlot {
   private func tx(_ x: Double, _ range: (Double, Double)) -> Double {
     let plotWidth = width - left - right
     if logX {
-      let (a, b) = (Foundation.log10(range.0 + 1), Foundation.log10(range.1 + 1))
-      return left + (Foundation.log10(x + 1) - a) / Swift.max(b - a, 1e-12) * plotWidth
+      let (a, b) = (Double.log10(range.0 + 1), Double.log10(range.1 + 1))
+      return left + (Double.log10(x + 1) - a) / Swift.max(b - a, 1e-12) * plotWidth
     }
     return left + (x - range.0) / Swift.max(range.1 - range.0, 1e-12) * plotWidth
   }
@@ -84,8 +84,8 @@ struct SVGPlot {
     if let line = panel.referenceLine { ys.append(line) }
     var (yMin, yMax) = (ys.min() ?? 0, ys.max() ?? 1)
     if panel.logY {
-      yMin = Foundation.pow(10, Foundation.floor(Foundation.log10(Swift.max(yMin, 1e-300))))
-      yMax = Foundation.pow(10, Foundation.ceil(Foundation.log10(Swift.max(yMax, yMin * 10))))
+      yMin = Double.pow(10, Double.log10(Swift.max(yMin, 1e-300)).rounded(.down))
+      yMax = Double.pow(10, Double.log10(Swift.max(yMax, yMin * 10)).rounded(.up))
       if yMax <= yMin { yMax = yMin * 10 }
     } else {
       let pad = Swift.max((yMax - yMin) * 0.08, 0.05)
@@ -94,8 +94,8 @@ struct SVGPlot {
     func ty(_ y: Double) -> Double {
       let t =
         panel.logY
-        ? (Foundation.log10(y) - Foundation.log10(yMin))
-          / (Foundation.log10(yMax) - Foundation.log10(yMin))
+        ? (Double.log10(y) - Double.log10(yMin))
+          / (Double.log10(yMax) - Double.log10(yMin))
         : (y - yMin) / (yMax - yMin)
       return originY + panelHeight - t * panelHeight
     }
@@ -175,10 +175,10 @@ struct SVGPlot {
 
   private func yTicks(_ log: Bool, _ lo: Double, _ hi: Double) -> [Double] {
     if log {
-      let a = Int(Foundation.floor(Foundation.log10(lo)))
-      let b = Int(Foundation.ceil(Foundation.log10(hi)))
+      let a = Int(Double.log10(lo).rounded(.down))
+      let b = Int(Double.log10(hi).rounded(.up))
       let step = Swift.max(1, (b - a + 7) / 8)
-      return stride(from: a, through: b, by: step).map { Foundation.pow(10, Double($0)) }
+      return stride(from: a, through: b, by: step).map { Double.pow(10, Double($0)) }
     }
     return niceTicks(lo, hi)
   }
@@ -199,10 +199,10 @@ struct SVGPlot {
   private func niceTicks(_ lo: Double, _ hi: Double) -> [Double] {
     let span = Swift.max(hi - lo, 1e-12)
     let raw = span / 6
-    let magnitude = Foundation.pow(10, Foundation.floor(Foundation.log10(raw)))
+    let magnitude = Double.pow(10, Double.log10(raw).rounded(.down))
     let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? magnitude * 10
     var ticks: [Double] = []
-    var t = Foundation.ceil(lo / step) * step
+    var t = (lo / step).rounded(.up) * step
     while t <= hi + step * 1e-9 {
       ticks.append(t)
       t += step
@@ -211,15 +211,23 @@ struct SVGPlot {
   }
 
   private func tickLabel(_ value: Double, log: Bool) -> String {
-    if log { return "1e\(Int(Foundation.log10(value).rounded()))" }
+    if log { return "1e\(Int(Double.log10(value).rounded()))" }
     if value == value.rounded() && Swift.abs(value) < 1e9 { return "\(Int(value))" }
-    return String(format: "%.2g", value)
+    return String(cFormat: "%.2g", value)
   }
 
-  private func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
+  private func fmt(_ value: Double) -> String { String(cFormat: "%.1f", value) }
 
   private func escape(_ text: String) -> String {
-    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-      .replacingOccurrences(of: ">", with: "&gt;")
+    var escaped = ""
+    for character in text {
+      switch character {
+      case "&": escaped += "&amp;"
+      case "<": escaped += "&lt;"
+      case ">": escaped += "&gt;"
+      default: escaped.append(character)
+      }
+    }
+    return escaped
   }
 }

@@ -1,6 +1,6 @@
 import DEQCore
 import DEQSolvers
-import Foundation
+import FoundationEssentials
 
 /// Turning solver results into the report types, tables, CSV and plots.
 enum SolveReporting {

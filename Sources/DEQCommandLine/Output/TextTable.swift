@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A fixed-width text table for the terminal (fits 100 columns with the columns `deq` uses).
 struct TextTable {
@@ -33,9 +33,9 @@ struct TextTable {
     guard count > maximum else { return Array(0..<count) }
     var chosen = Set(0..<Swift.min(head, count))
     let remaining = Swift.max(maximum - head - 1, 1)
-    let (a, b) = (Foundation.log(Double(head)), Foundation.log(Double(count - 1)))
+    let (a, b) = (Double.log(Double(head)), Double.log(Double(count - 1)))
     for k in 0...remaining {
-      let value = Foundation.exp(a + (b - a) * Double(k) / Double(remaining))
+      let value = Double.exp(a + (b - a) * Double(k) / Double(remaining))
       chosen.insert(Swift.min(count - 1, Int(value.rounded())))
     }
     chosen.insert(count - 1)
@@ -48,7 +48,7 @@ func formatScientific(_ value: Double?) -> String {
   guard let value else { return "—" }
   if value.isNaN { return "nan" }
   if value.isInfinite { return value > 0 ? "inf" : "-inf" }
-  return String(format: "%.3e", value)
+  return String(cFormat: "%.3e", value)
 }
 
 /// Formats a number for CSV and exact round trips: shortest representation that reads back.
@@ -80,5 +80,5 @@ func wrapped(
 /// Formats a spectral radius for tables; an unconverged estimate is marked with `?`.
 func formatRadius(_ value: Double?, reliable: Bool?) -> String {
   guard let value, value.isFinite else { return reliable == false ? "failed" : "" }
-  return String(format: "%.6f", value) + (reliable == false ? "?" : "")
+  return String(cFormat: "%.6f", value) + (reliable == false ? "?" : "")
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IFRHead
 
 /// The checkpoint folder of `deq train`: created when missing; an existing checkpoint is
@@ -6,9 +6,9 @@ import IFRHead
 enum TrainingCheckpointFolder {
   static func prepare(_ folder: String, checkpoint: String, resume: Bool) throws(CommandLineError) {
     let manager = FileManager.default
-    var isDirectory: ObjCBool = false
+    var isDirectory = false
     if manager.fileExists(atPath: folder, isDirectory: &isDirectory) {
-      guard isDirectory.boolValue else {
+      guard isDirectory else {
         throw .usage("--checkpoint-dir \(folder) is a file, not a folder")
       }
     } else {
@@ -16,7 +16,7 @@ enum TrainingCheckpointFolder {
         try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
       } catch {
         throw .output(
-          path: folder, reason: "cannot create the folder: \(error.localizedDescription)")
+          path: folder, reason: "cannot create the folder: \(error)")
       }
     }
     let exists = manager.fileExists(atPath: checkpoint)
@@ -43,7 +43,7 @@ struct TrainingReport: Encodable {
 
   private static func number(_ value: Double?, _ format: String = "%.4g") -> String {
     guard let value else { return "" }
-    return value.isFinite ? String(format: format, value) : "\(value)"
+    return value.isFinite ? String(cFormat: format, value) : "\(value)"
   }
 
   private static func maximum(_ values: [Double]) -> Double? {
@@ -77,8 +77,8 @@ struct TrainingReport: Encodable {
         Self.number(Self.maximum(r.backwardResiduals), "%.2e"),
         "\(r.zeroGradientRoIs)\(r.stepSkipped ? " skipped" : "")",
         Self.number(r.spectralRadius, "%.4f"),
-        r.validation.map { String(format: "%.3f", $0.meanIoU) } ?? "",
-        String(format: "%.1f", r.seconds),
+        r.validation.map { String(cFormat: "%.3f", $0.meanIoU) } ?? "",
+        String(cFormat: "%.1f", r.seconds),
       ])
     }
     var text = TextTable(headers: [
@@ -91,7 +91,8 @@ struct TrainingReport: Encodable {
     out +=
       "\(c.iterations) steps of \(c.batchSize) RoIs, \(c.optimizer) lr \(c.learningRate) \(c.schedule), \(precision)\n"
     out += String(
-      format: "validation: mean IoU %.4f, IoU ≥ 0.5: %.3f, IoU ≥ 0.75: %.3f, loss %.4f (%d RoIs)\n",
+      cFormat:
+        "validation: mean IoU %.4f, IoU ≥ 0.5: %.3f, IoU ≥ 0.75: %.3f, loss %.4f (%ld RoIs)\n",
       validation.meanIoU, validation.fractionAbove50, validation.fractionAbove75,
       validation.loss, validation.count)
     out += "zero-start adjoints (handled by \(c.zeroGradientPolicy)): \(zeroGradientTotal)\n"

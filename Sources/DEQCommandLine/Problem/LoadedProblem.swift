@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IFRHead
 
 /// An IFR problem ready to run: the block F, the injection X of N RoIs, and a description.

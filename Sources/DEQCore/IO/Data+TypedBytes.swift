@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension Data {
   /// Calls `body` with the bytes of the data, keeping `body`'s typed error (Foundation's

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Conversion between scalars and their little-endian bytes, the element layout of both
 /// `.npy` (`<f4`, `<f8`) and safetensors files.

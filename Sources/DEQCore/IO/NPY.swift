@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reading and writing NumPy `.npy` files of float32 and float64 tensors.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Decoding and encoding of the safetensors format for ``SafeTensorsFile``.
 ///

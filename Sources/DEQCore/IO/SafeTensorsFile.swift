@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The contents of a safetensors file: named float32/float64 tensors and a string metadata map.
 ///

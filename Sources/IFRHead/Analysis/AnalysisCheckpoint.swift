@@ -4,7 +4,7 @@
 // precision, configuration or format version is refused, never mixed in.
 
 import DEQSolvers
-import Foundation
+import FoundationEssentials
 
 /// How often a running analysis saves its checkpoint.
 public enum CheckpointPolicy: Sendable, Hashable {

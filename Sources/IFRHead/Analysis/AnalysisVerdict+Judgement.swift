@@ -1,7 +1,7 @@
 // Judging the three claims of Section 3.5 from the per-RoI results (moved here from the
 // `deq analyze` command so that the library's verdict and the command's are one).
 
-import Foundation
+import FoundationEssentials
 
 extension AnalysisVerdict {
   /// Judges the claims on the per-RoI results.
@@ -18,7 +18,7 @@ extension AnalysisVerdict {
     examinedFromOne: Bool
   ) {
     func scientific(_ x: Double) -> String {
-      x.isNaN ? "nan" : x.isInfinite ? (x > 0 ? "inf" : "-inf") : String(format: "%.3e", x)
+      x.isNaN ? "nan" : x.isInfinite ? (x > 0 ? "inf" : "-inf") : String(cFormat: "%.3e", x)
     }
     // NaN (a state that stopped being finite) counts as the worst.
     let worstDifference =

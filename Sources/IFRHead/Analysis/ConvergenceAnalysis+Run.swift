@@ -2,7 +2,8 @@
 // workers, then solve with Broyden and judge.
 
 import DEQSolvers
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Synchronization
 
 extension ConvergenceAnalysis {

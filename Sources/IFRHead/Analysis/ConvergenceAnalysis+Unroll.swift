@@ -3,7 +3,7 @@
 // and the observer feeds progress, checkpoints and interruption.
 
 import DEQSolvers
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// State shared by the workers of one run: cancellation, progress, checkpoints.

@@ -13,7 +13,7 @@
 // parallel workers.
 
 import DEQSolvers
-import Foundation
+import FoundationEssentials
 
 /// The Section 3.5 analysis of an IFR block on a batch of RoIs.
 ///

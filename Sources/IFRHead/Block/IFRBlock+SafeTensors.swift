@@ -2,7 +2,7 @@
 // block exported from PyTorch (`safetensors.torch.save_file(block.state_dict(), path,
 // metadata={...})`) loads here and a block made here loads there.
 
-import Foundation
+import FoundationEssentials
 
 extension IFRBlock {
   /// Creates a block from a safetensors file under PyTorch state_dict names.

@@ -3,7 +3,7 @@
 // loads into a fresh head of the same configuration, in either precision, and a file with a
 // missing, extra or mis-shaped tensor is a typed error naming it.
 
-import Foundation
+import FoundationEssentials
 
 extension MaskHead {
   /// Every parameter under its state_dict name (see ``parameters``).

@@ -5,7 +5,7 @@
 // zero-start adjoint handled by a named policy); reproducibility; then speed (the head's
 // batched solves).
 
-import Foundation
+import FoundationEssentials
 
 /// A training run: the head, the optimiser and everything logged so far.
 ///

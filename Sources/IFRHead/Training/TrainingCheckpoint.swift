@@ -5,7 +5,7 @@
 // continues bit for bit. A checkpoint of another configuration, precision or format is
 // refused, never mixed in; a corrupt one is an error, never a crash.
 
-import Foundation
+import FoundationEssentials
 
 extension MaskHeadTraining {
   static var checkpointFormat: String { "deq-mask-head-training-checkpoint" }
@@ -155,21 +155,23 @@ extension MaskHeadTraining {
   static func difference(_ theirs: TrainingConfiguration, _ ours: TrainingConfiguration)
     -> String
   {
-    func fields(_ c: TrainingConfiguration) -> [String: String] {
-      guard let data = try? _CheckpointJSON.encoder().encode(c),
-        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-      else { return [:] }
-      var result = [String: String]()
-      func flatten(_ object: [String: Any], _ prefix: String) {
-        for (key, value) in object {
-          if let nested = value as? [String: Any] {
-            flatten(nested, prefix + key + ".")
-          } else {
-            result[prefix + key] = "\(value)"
-          }
+    // The stored properties, nested ones as `head.width`; an absent optional is left out.
+    func flatten(_ value: Any, _ key: String, into result: inout [String: String]) {
+      let mirror = Mirror(reflecting: value)
+      switch mirror.displayStyle {
+      case .struct?:
+        for case (let label?, let child) in mirror.children {
+          flatten(child, key.isEmpty ? label : key + "." + label, into: &result)
         }
+      case .optional?:
+        if let wrapped = mirror.children.first?.value { flatten(wrapped, key, into: &result) }
+      default:
+        result[key] = "\(value)"
       }
-      flatten(object, "")
+    }
+    func fields(_ c: TrainingConfiguration) -> [String: String] {
+      var result = [String: String]()
+      flatten(c, "", into: &result)
       return result
     }
     let a = fields(theirs)
