@@ -110,7 +110,7 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
       }
     let outChannels = weight.shape[0]
     let inChannels = weight.shape[1]
-    let count = S.streams * outChannels * inChannels
+    let count = S.streams * S.streamStride(outChannels * inChannels)
     let buffer = _ScalarBuffer<Scalar>(count: count, zeroed: false)
     let u = buffer.pointer(count: count)
     weight.withUnsafeBufferPointer { direction in
@@ -258,8 +258,12 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
     let (tileRows, tileColumns) = S.tiles(height: height, width: width)
     let tiles = count * tileRows * tileColumns
     let streams = S.streams
-    let v = _ConvolutionScratch.grown(&scratch.transformedInput, streams * sourceChannels * tiles)
-    let m = _ConvolutionScratch.grown(&scratch.products, streams * targetChannels * tiles)
+    let (vStride, mStride) = (
+      S.streamStride(sourceChannels * tiles), S.streamStride(targetChannels * tiles)
+    )
+    let uStride = S.streamStride(targetChannels * sourceChannels)
+    let v = _ConvolutionScratch.grown(&scratch.transformedInput, streams * vStride)
+    let m = _ConvolutionScratch.grown(&scratch.products, streams * mStride)
     let kernels: _ScalarBuffer<Scalar>
     if transposed {
       if transformedTranspose == nil {
@@ -270,7 +274,7 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
     } else {
       kernels = transformed
     }
-    let u = UnsafePointer(kernels.pointer(count: streams * targetChannels * sourceChannels))
+    let u = UnsafePointer(kernels.pointer(count: streams * uStride))
     let rows = scratch.rowScratch(
       parts: parts, count: S.rowScratchCount(height: height, width: width, roiCount: count))
     _ParallelRanges.forEach(sourceChannels, parts: parts) { part, channels in
@@ -282,8 +286,7 @@ final class _BatchedConvolution<Scalar: DEQScalar> {
       for xi in range {
         Scalar.blasGemm(
           transposeA: false, transposeB: false, targetChannels, tiles, sourceChannels, 1,
-          u + xi * targetChannels * sourceChannels, sourceChannels,
-          v + xi * sourceChannels * tiles, tiles, 0, m + xi * targetChannels * tiles, tiles)
+          u + xi * uStride, sourceChannels, v + xi * vStride, tiles, 0, m + xi * mStride, tiles)
       }
     }
     _ParallelRanges.forEach(targetChannels, parts: parts) { part, channels in

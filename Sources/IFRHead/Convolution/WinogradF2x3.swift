@@ -9,7 +9,8 @@
 //
 // Layout: activations are channel-major over a batch, `[C][N·H·W]` (channel rows
 // `N·H·W` long, RoI r at offset r·H·W in each row); transformed inputs are `[16][C][T]`
-// and GEMM products `[16][K][T]`, T = N · ⌈H/2⌉ · ⌈W/2⌉, tile t = (r·⌈H/2⌉ + ty)·⌈W/2⌉ + tx.
+// and GEMM products `[16][K][T]` (streams `streamStride(_:)` apart), T = N · ⌈H/2⌉ · ⌈W/2⌉,
+// tile t = (r·⌈H/2⌉ + ty)·⌈W/2⌉ + tx.
 //
 // Goals in priority order: exact agreement with the direct sum up to rounding; transforms
 // that stream (rows first, so the vertical pass vectorises); no allocation per call.
@@ -38,7 +39,7 @@ enum _WinogradF2x3<Scalar: DEQScalar>: _WinogradScheme {
     inChannels: Int, range: Range<Int>, transposed: Bool, into u: UnsafeMutablePointer<Scalar>
   ) {
     let columns = transposed ? outChannels : inChannels
-    let matrix = outChannels * inChannels
+    let matrix = streamStride(outChannels * inChannels)
     let half: Scalar = 0.5
     for o in range {
       let scale = scales?[o] ?? 1
@@ -84,7 +85,7 @@ enum _WinogradF2x3<Scalar: DEQScalar>: _WinogradScheme {
   ) {
     let (tileRows, tileColumns) = tiles(height: height, width: width)
     let padded = 2 * tileColumns + 2
-    let matrix = channels * roiCount * tileRows * tileColumns
+    let matrix = streamStride(channels * roiCount * tileRows * tileColumns)
     forEachInputTileRow(
       input, channels: channels, range: range, roiCount: roiCount, height: height,
       width: width, channelStride: channelStride, rowScratch: rowScratch
@@ -142,7 +143,7 @@ enum _WinogradF2x3<Scalar: DEQScalar>: _WinogradScheme {
     let plane = height * width
     let (tileRows, tileColumns) = tiles(height: height, width: width)
     let tileCount = roiCount * tileRows * tileColumns
-    let matrix = channels * tileCount
+    let matrix = streamStride(channels * tileCount)
     // The 2×2 outputs of the channel's tiles, `tileCount` each.
     let y00 = rowScratch
     let y01 = rowScratch + tileCount

@@ -48,7 +48,7 @@ enum _WinogradF4x3<Scalar: DEQScalar>: _WinogradScheme {
     inChannels: Int, range: Range<Int>, transposed: Bool, into u: UnsafeMutablePointer<Scalar>
   ) {
     let columns = transposed ? outChannels : inChannels
-    let matrix = outChannels * inChannels
+    let matrix = streamStride(outChannels * inChannels)
     for o in range {
       let scale = scales?[o] ?? 1
       for i in 0..<inChannels {
@@ -90,7 +90,7 @@ enum _WinogradF4x3<Scalar: DEQScalar>: _WinogradScheme {
   ) {
     let (tileRows, tileColumns) = tiles(height: height, width: width)
     let padded = 4 * tileColumns + 2
-    let matrix = channels * roiCount * tileRows * tileColumns
+    let matrix = streamStride(channels * roiCount * tileRows * tileColumns)
     forEachInputTileRow(
       input, channels: channels, range: range, roiCount: roiCount, height: height,
       width: width, channelStride: channelStride, rowScratch: rowScratch
@@ -156,7 +156,7 @@ enum _WinogradF4x3<Scalar: DEQScalar>: _WinogradScheme {
     let plane = height * width
     let (tileRows, tileColumns) = tiles(height: height, width: width)
     let tileCount = roiCount * tileRows * tileColumns
-    let matrix = channels * tileCount
+    let matrix = streamStride(channels * tileCount)
     let paddedWidth = 4 * tileColumns
     for c in range {
       for r in 0..<roiCount {

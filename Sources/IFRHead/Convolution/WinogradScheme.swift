@@ -4,7 +4,8 @@
 // The two schemes (`_WinogradF2x3`, `_WinogradF4x3`) share the layout: activations
 // `[C][N·H·W]`, transformed inputs `[streams][C][T]`, GEMM products `[streams][K][T]`,
 // transformed kernels `[streams][K][C]`, T = N · ⌈H/m⌉ · ⌈W/m⌉ tiles, tile
-// t = (r·⌈H/m⌉ + ty)·⌈W/m⌉ + tx.
+// t = (r·⌈H/m⌉ + ty)·⌈W/m⌉ + tx. Consecutive streams are `streamStride(_:)` apart, a little
+// more than their size.
 
 /// A Winograd minimal-filtering scheme for 3×3, stride-1, zero-padded convolutions.
 @usableFromInline
@@ -44,6 +45,16 @@ protocol _WinogradScheme {
 }
 
 extension _WinogradScheme {
+  /// The distance in scalars between consecutive streams of `count` scalars each: `count`
+  /// rounded up to whole 4 KB pages plus 256 bytes. Unpadded, the streams of the paper-size
+  /// problem start a multiple of 4 KB apart (256 · 196 floats is 49 pages), so the transforms,
+  /// which touch all streams at once, hit one L1 set with every one of them.
+  @inlinable
+  static func streamStride(_ count: Int) -> Int {
+    let page = 4096 / MemoryLayout<Scalar>.stride
+    return (count + page - 1) / page * page + 256 / MemoryLayout<Scalar>.stride
+  }
+
   /// The number of m×m tiles covering an `height × width` plane.
   @inlinable
   static func tiles(height: Int, width: Int) -> (rows: Int, columns: Int) {
