@@ -31,6 +31,12 @@ struct ReferenceEndToEndTests {
     let document = try Emitter.jsonDecoder.decode(
       Reports.SolveDocument.self, from: Data(result.standardOutput.utf8))
     #expect(document.status == "notConverged")
+    // Where the time went: the solve splits into F and the solvers' own time.
+    let timing = try #require(document.timing)
+    #expect(timing.setupSeconds >= 0 && timing.mapSeconds > 0 && timing.solverSeconds >= 0)
+    #expect(
+      abs(timing.solveSeconds - timing.mapSeconds - timing.solverSeconds) <= 1e-9,
+      "\(timing)")
     let expected = try TorchDEQTraces.load(form: form)
     #expect(document.problems.count == 2)
     for (roi, problem) in document.problems.enumerated() {
@@ -178,6 +184,7 @@ struct OutputTests {
     #expect(result.exitCode == 1)  // 15 Broyden steps do not reach 1e-6 here
     #expect(result.standardOutput.contains("RoI 0: maxIterations after 15 iterations"))
     #expect(result.standardOutput.contains("ρ(∂F/∂H)"))
+    #expect(result.standardOutput.contains("\ntime: set-up "))
     #expect(result.standardOutput.split(separator: "\n").allSatisfy { $0.count <= 100 })
     #expect(result.standardError.isEmpty)
   }

@@ -46,6 +46,7 @@ struct Solve: PrecisionDispatchingCommand {
   }
 
   func run<S: DEQScalar>(_: S.Type) throws {
+    let started = ContinuousClock.now
     let loaded = try LoadedProblem<S>.load(problem)
     let emitter = Emitter(options: output, inputs: loaded.inputPaths)
     try emitter.checkOutputs([(plot, "--plot"), (saveState, "--save-state")])
@@ -71,6 +72,8 @@ struct Solve: PrecisionDispatchingCommand {
         progress.update(roi + 1)
       }
     }
+    let timing = Self.timing(
+      solutions, lockstep: spectralEvery == 0, total: ContinuousClock.now - started)
     progress.finish()
     let reports = solutions.enumerated().map { SolveReporting.report($1, index: $0) }
     let converged = reports.allSatisfy(\.converged)
@@ -79,14 +82,15 @@ struct Solve: PrecisionDispatchingCommand {
       + "\(loaded.description.channels)×\(loaded.description.height)×\(loaded.description.width), "
       + "\(problem.precision.rawValue)"
     switch output.format {
-    case .table: try emitter.emit(SolveReporting.table(reports, title: title))
+    case .table:
+      try emitter.emit(SolveReporting.table(reports, title: title) + SolveReporting.line(timing))
     case .csv: try emitter.emit(SolveReporting.csv(reports))
     case .json:
       try emitter.emit(
         Emitter.json(
           Reports.SolveDocument(
             status: converged ? "converged" : "notConverged", problem: loaded.description,
-            solver: equilibrium.solver.rawValue, problems: reports)))
+            solver: equilibrium.solver.rawValue, problems: reports, timing: timing)))
     }
     if let plot {
       try emitter.write(
@@ -102,5 +106,19 @@ struct Solve: PrecisionDispatchingCommand {
       try emitter.write(npy: state, to: saveState, option: "--save-state")
     }
     if !converged { throw notConvergedExitCode }
+  }
+
+  /// The command's time so far (`total`) split by the solvers' own clocks: in lockstep every
+  /// RoI's trace runs from the driver's start and counts the batched evaluations it took
+  /// part in, so the longest trace is the solve; RoI by RoI, the solves add up.
+  static func timing<V: VectorSpace>(
+    _ solutions: [FixedPointSolution<V>], lockstep: Bool, total: Duration
+  ) -> Reports.SolveTiming {
+    let last = solutions.compactMap(\.trace.last)
+    let solve = lockstep ? last.map(\.elapsed).max() ?? .zero : last.map(\.elapsed).reduce(.zero, +)
+    let map = lockstep ? last.map(\.mapTime).max() ?? .zero : last.map(\.mapTime).reduce(.zero, +)
+    return Reports.SolveTiming(
+      setupSeconds: Swift.max(0, (total - solve).seconds), solveSeconds: solve.seconds,
+      mapSeconds: map.seconds, solverSeconds: Swift.max(0, (solve - map).seconds))
   }
 }

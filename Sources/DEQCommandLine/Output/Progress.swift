@@ -27,7 +27,7 @@ final class Progress {
       return
     }
     lastDraw = now
-    let elapsed = Self.seconds(now - start)
+    let elapsed = (now - start).seconds
     let rate = Double(done) / Swift.max(elapsed, 1e-9)
     let left = rate > 0 ? Double(total - done) / rate : 0
     var line =
@@ -44,8 +44,4 @@ final class Progress {
     StandardStream.error.write("\r\u{1B}[K")
   }
 
-  private static func seconds(_ duration: Duration) -> Double {
-    let (s, a) = duration.components
-    return Double(s) + Double(a) * 1e-18
-  }
 }

@@ -47,6 +47,24 @@ enum Reports {
     var problem: ProblemDescription
     var solver: String
     var problems: [Solve]
+    /// Where the command's time went (absent in documents written before it existed).
+    var timing: SolveTiming?
+  }
+
+  /// Wall-clock seconds of `deq solve`, measured inside the process: its start before
+  /// `main` (loading the executable and its libraries) and writing the output are not
+  /// included.
+  struct SolveTiming: Codable, Equatable {
+    /// Everything but the solvers' own time: reading and checking the files, building the
+    /// block, its workspace and transformed kernels, collecting the equilibria.
+    var setupSeconds: Double
+    /// The solvers, from the driver's start (allocating their state) to the last step.
+    var solveSeconds: Double
+    /// Of `solveSeconds`, evaluating F (in lockstep, the batched evaluations of every round).
+    var mapSeconds: Double
+    /// Of `solveSeconds`, the rest: the solvers' state, steps and bookkeeping (and the
+    /// spectral radii with `--spectral-every`).
+    var solverSeconds: Double
   }
 
   /// One RoI of `deq gradient`: its equilibrium solve and its adjoint solve.

@@ -63,6 +63,17 @@ enum SolveReporting {
     return out + table.render()
   }
 
+  /// `time: set-up 0.021 s, solve 0.152 s (F 0.130 s, solver 0.022 s = 17 % of F)`.
+  static func line(_ timing: Reports.SolveTiming) -> String {
+    let share =
+      timing.mapSeconds > 0
+      ? String(cFormat: " = %.0f %% of F", 100 * timing.solverSeconds / timing.mapSeconds) : ""
+    return "\ntime: set-up "
+      + String(
+        cFormat: "%.3f s, solve %.3f s (F %.3f s, solver %.3f s", timing.setupSeconds,
+        timing.solveSeconds, timing.mapSeconds, timing.solverSeconds) + share + ")\n"
+  }
+
   static let csvHeader =
     "problem,iteration,absoluteResidual,relativeResidual,stepNorm,mapEvaluations,spectralRadius"
 

@@ -118,7 +118,10 @@ func _solveLockstep<K: _VectorKernel>(
       do {
         // The points array is released before the steppers write to their buffers.
         let points = runs.map { $0.stepper.point }
+        let start = ContinuousClock.now
         values = map(points, active)
+        let spent = ContinuousClock.now - start
+        for i in runs.indices where active[i] { runs[i].mapTime += spent }
       }
       precondition(
         values.count == runs.count, "the batched map must return one value per problem")

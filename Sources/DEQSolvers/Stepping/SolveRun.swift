@@ -16,6 +16,8 @@ final class _SolveRun<K: _VectorKernel> {
   @usableFromInline var trace: [TraceEntry] = []
   @usableFromInline var iteration = 0
   @usableFromInline var mapEvaluations = 0
+  /// Time in the driver's map evaluations so far (``TraceEntry/mapTime``).
+  @usableFromInline var mapTime: Duration = .zero
   @usableFromInline var status: FixedPointStatus?
   /// `max(‖f(z₀)‖ + ‖f(z₀) − z₀‖, 1)`, the scale the divergence guard compares states with.
   @usableFromInline var initialScale: Double = 1
@@ -55,7 +57,9 @@ final class _SolveRun<K: _VectorKernel> {
   /// Evaluates the map at the pending point (solo driver).
   @inlinable
   func evaluate(_ map: (V, inout V) -> Void) {
+    let start = clock.now
     stepper.evaluate(map)
+    mapTime += clock.now - start
   }
 
   /// Processes the map value just stored in the stepper. Sets ``status`` when the solve ends.
@@ -71,7 +75,7 @@ final class _SolveRun<K: _VectorKernel> {
       relativeResidual: finite ? absolute / (mapNorm + TraceEntry.relativeResidualEpsilon) : .nan,
       stepNorm: Double(step), mapEvaluations: mapEvaluations,
       elapsed: clock.now - startTime, jacobianProducts: stepper.jacobianProducts,
-      innerSolve: stepper.innerSolve)
+      innerSolve: stepper.innerSolve, mapTime: mapTime)
     if finite && absolute < bestResidual {
       bestResidual = absolute
       bestIteration = k

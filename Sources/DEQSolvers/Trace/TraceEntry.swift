@@ -28,6 +28,12 @@ public struct TraceEntry: Sendable, Equatable, Codable {
   public var mapEvaluations: Int
   /// Wall-clock time from the start of the solve to the end of this step's bookkeeping.
   public var elapsed: Duration
+  /// Of ``elapsed``, the wall-clock time the driver spent evaluating the map (in a batched
+  /// solve, the batched evaluations this problem took part in, shared with the others);
+  /// `elapsed − mapTime` is the solver's own time: its steps, norms and bookkeeping, and
+  /// any diagnostics. Evaluations a stepper makes itself (Newton–Krylov's difference
+  /// products) count as the solver's.
+  public var mapTime: Duration
   /// The spectral radius of `∂f/∂z` at `z_k`, when a ``StepDiagnostics`` hook measured it.
   public var spectralRadius: SpectralRadiusRecord?
   /// Jacobian products so far beyond the map evaluations (Newton–Krylov's exact or
@@ -41,7 +47,7 @@ public struct TraceEntry: Sendable, Equatable, Codable {
   public init(
     iteration: Int, absoluteResidual: Double, relativeResidual: Double, stepNorm: Double,
     mapEvaluations: Int, elapsed: Duration, spectralRadius: SpectralRadiusRecord? = nil,
-    jacobianProducts: Int = 0, innerSolve: InnerSolveRecord? = nil
+    jacobianProducts: Int = 0, innerSolve: InnerSolveRecord? = nil, mapTime: Duration = .zero
   ) {
     self.iteration = iteration
     self.absoluteResidual = absoluteResidual
@@ -49,6 +55,7 @@ public struct TraceEntry: Sendable, Equatable, Codable {
     self.stepNorm = stepNorm
     self.mapEvaluations = mapEvaluations
     self.elapsed = elapsed
+    self.mapTime = mapTime
     self.spectralRadius = spectralRadius
     self.jacobianProducts = jacobianProducts
     self.innerSolve = innerSolve
@@ -56,10 +63,11 @@ public struct TraceEntry: Sendable, Equatable, Codable {
 
   enum CodingKeys: String, CodingKey {
     case iteration, absoluteResidual, relativeResidual, stepNorm, mapEvaluations, elapsed
-    case spectralRadius, jacobianProducts, innerSolve
+    case mapTime, spectralRadius, jacobianProducts, innerSolve
   }
 
-  /// Decodes an entry; `jacobianProducts` may be absent (traces written before it existed).
+  /// Decodes an entry; `jacobianProducts` and `mapTime` may be absent (traces written before
+  /// they existed: 0).
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     iteration = try c.decode(Int.self, forKey: .iteration)
@@ -68,6 +76,7 @@ public struct TraceEntry: Sendable, Equatable, Codable {
     stepNorm = try c.decode(Double.self, forKey: .stepNorm)
     mapEvaluations = try c.decode(Int.self, forKey: .mapEvaluations)
     elapsed = try c.decode(Duration.self, forKey: .elapsed)
+    mapTime = try c.decodeIfPresent(Duration.self, forKey: .mapTime) ?? .zero
     spectralRadius = try c.decodeIfPresent(SpectralRadiusRecord.self, forKey: .spectralRadius)
     jacobianProducts = try c.decodeIfPresent(Int.self, forKey: .jacobianProducts) ?? 0
     innerSolve = try c.decodeIfPresent(InnerSolveRecord.self, forKey: .innerSolve)
