@@ -22,21 +22,24 @@
 //
 // The products share work: with d_k = −B_k g_k kept from the last step and w = −B_k g_{k+1},
 // B_k Δg = d_k − w, and after the update the next direction is −B_{k+1} g_{k+1} =
-// w − u (vᵀ g_{k+1}), so a step costs 4 GEMVs of m × n instead of 6 (the DEQ code's count).
-// The shortcut is taken only while the history is unchanged since d_k and no pair is dropped
-// (not right after a reset, nor when a cyclic history overwrites its oldest pair).
+// w − u (vᵀ g_{k+1}), so a step costs 4 GEMVs of m × n instead of 6 (the DEQ code's count),
+// and on contiguous iterates 3 passes over the history (U Δz and w = g − Uᵀ(V g) share one)
+// and single passes that fuse what reads the same vectors (`_FusedPasses`). The shortcut is
+// taken only while the history is unchanged since d_k and no pair is dropped (not right
+// after a reset, nor when a cyclic history overwrites its oldest pair).
 //
 // Goals in priority order: correct status, step-for-step agreement with the DEQ Broyden,
-// no allocation per iteration (contiguous iterates), speed (4 GEMVs of m × n per step: the
-// history's memory traffic is the step's cost at large n).
+// no allocation per iteration (contiguous iterates), speed (the history's memory traffic is
+// the step's cost at large n).
 
 /// Limited-memory Broyden ("good" inverse update, `B₀ = −I`) with optional Armijo line search.
 ///
 /// With `memory ≥ maxIterations` and no line search this is, step for step, the Broyden
 /// solver of torchdeq and of the original DEQ code.
 ///
-/// - Complexity: per iteration one evaluation of `f` (more with line search), ≈ 12·m·n
-///   flops in 6 GEMVs; memory (2·min(m, maxIterations) + 7)·n scalars.
+/// - Complexity: per iteration one evaluation of `f` (more with line search), ≈ 8·m·n
+///   flops in 4 GEMVs (3 passes over the history on contiguous iterates); memory
+///   (2·min(m, maxIterations) + 7)·n scalars.
 public struct Broyden: FixedPointAlgorithm, Equatable, Hashable, Codable {
   /// What happens when the history is full.
   public enum MemoryPolicy: String, Sendable, Equatable, Hashable, Codable {
@@ -107,6 +110,8 @@ final class _BroydenStepper<K: _VectorKernel>: FixedPointStepper {
   @usableFromInline var us: K
   @usableFromInline var vs: K
   @usableFromInline var t: [Scalar]
+  /// The second coefficient vector of a step (`V g_{k+1}` while `t` holds `U Δz`).
+  @usableFromInline var t2: [Scalar]
   @usableFromInline let memory: Int
   @usableFromInline let policy: Broyden.MemoryPolicy
   @usableFromInline var search: _ArmijoState?
@@ -147,15 +152,15 @@ final class _BroydenStepper<K: _VectorKernel>: FixedPointStepper {
     us = K(capacity: rows, like: start)
     vs = K(capacity: rows, like: start)
     t = [Scalar](repeating: 0, count: algorithm.memory)
+    t2 = [Scalar](repeating: 0, count: algorithm.memory)
     search = algorithm.lineSearch.map { _ArmijoState(parameters: $0) }
   }
 
   @inlinable
   func receive() -> StepReceipt<Scalar> {
-    K.difference(mapValue, z, into: &gz)
-    let r = gz.norm()
-    let mapNorm = mapValue.norm()
-    let finite = gz.isFinite
+    let (r, mapNorm) = K.residual(of: mapValue, at: z, into: &gz)
+    // A finite norm is a sum of finite squares.
+    let finite = r.isFinite || gz.isFinite
     noiseLevel = 4 * Scalar.ulpOfOne * (mapNorm + r)
     receivedResidualNorm = r
     if started, search != nil {
@@ -192,9 +197,8 @@ final class _BroydenStepper<K: _VectorKernel>: FixedPointStepper {
   func advance() -> StepAdvance {
     if started {
       // Δz into x, Δg into gx.
-      K.subtract(from: z, into: &x)
-      K.subtract(from: gz, into: &gx)
-      switch appendPair() {
+      let differenceNorm = K.differences(z, into: &x, gz, into: &gx)
+      switch appendPair(differenceNorm: differenceNorm) {
       case .proceed:
         consecutiveResets = 0
       case let failure:
@@ -212,31 +216,38 @@ final class _BroydenStepper<K: _VectorKernel>: FixedPointStepper {
     swap(&gx, &gz)
     residualNorm = receivedResidualNorm  // ‖g_{k+1}‖: gx is the vector `receive` measured
     if directionFromUpdate {
-      // −B_{k+1} g_{k+1} = w − u (vᵀ g_{k+1}), u in `update`, vᵀ in `scratch`.
-      w.add(update, scaledBy: -scratch.dot(gx))
+      // −B_{k+1} g_{k+1} = w − u (vᵀ g_{k+1}) and z + it, made with the pair (in `w`, `z`).
       swap(&w, &update)
     } else {
       negativeMatvec(gx, into: &update)
+      updateNorm = update.norm()
     }
-    if !update.isFinite {
+    // A finite norm is a sum of finite squares.
+    if !updateNorm.isFinite && !update.isFinite {
       count = 0
       nextSlot = 0
       restarts += 1
       K.copy(gx, into: &update)
+      updateNorm = update.norm()
+      K.combine(x, 1, update, into: &z)
+    } else if !directionFromUpdate {
+      K.combine(x, 1, update, into: &z)
     }
-    updateNorm = update.norm()
-    K.combine(x, 1, update, into: &z)
     if search != nil {
       search?.begin(phi0: Double(residualNorm) * Double(residualNorm))
     }
     return .proceed
   }
 
-  /// Forms the new pair from Δz (in `x`) and Δg (in `gx`) and stores it. Returns
-  /// `.roundingFloor` for a Δg at the rounding level of the map's values, `.breakdown` for a zero
-  /// or non-finite denominator.
+  /// Forms the new pair from Δz (in `x`) and Δg (in `gx`, of norm `differenceNorm`) and
+  /// stores it. Returns `.roundingFloor` for a Δg at the rounding level of the map's values,
+  /// `.breakdown` for a zero or non-finite denominator.
+  ///
+  /// With the shortcut (`directionFromUpdate`), it also leaves the next direction in `w`, its
+  /// norm in `updateNorm` and the next pending point (the accepted `z` plus the direction) in
+  /// `x`, made in the pass that stores `u`.
   @inlinable
-  func appendPair() -> StepAdvance {
+  func appendPair(differenceNorm: Scalar) -> StepAdvance {
     directionFromUpdate = false
     var intact = true
     if count == memory && policy == .restart {
@@ -246,40 +257,66 @@ final class _BroydenStepper<K: _VectorKernel>: FixedPointStepper {
       intact = false
     }
     // Δg at the rounding level of the map's values carries no curvature information.
-    let differenceNorm = gx.norm()
     if differenceNorm > 0 && differenceNorm <= noiseLevel { return .roundingFloor }
     let c = count
     // B_k g_k = −d_k (d_k in `update`) needs the history d_k was computed with; the next
     // direction from the update needs B_{k+1} = B_k + u vᵀ (no pair overwritten).
     let shortcut = intact && c > 0 && c < memory
+    if shortcut { return appendPairWithDirection(count: c) }
     let ok = t.withUnsafeMutableBufferPointer { p -> Bool in
       guard let tb = p.baseAddress else { return false }
       // vᵀ = Δzᵀ B = −Δz + Σ v_i (u_i·Δz), into scratch.
       us.products(c, with: x, into: tb)
       K.negate(x, into: &scratch)
       vs.accumulate(c, coefficients: tb, scale: 1, into: &scratch)
-      if shortcut {
-        // w = −B g_{k+1}; u numerator Δz − BΔg = Δz − d_k + w, into update.
-        vs.products(c, with: gz, into: tb)
-        K.copy(gz, into: &w)
-        us.accumulate(c, coefficients: tb, scale: -1, into: &w)
-        K.subtract(from: x, thenAdd: w, into: &update)
-      } else {
-        // u numerator Δz − BΔg = Δz + Δg − Σ u_i (v_i·Δg), into update.
-        vs.products(c, with: gx, into: tb)
-        K.combine(x, 1, gx, into: &update)
-        us.accumulate(c, coefficients: tb, scale: -1, into: &update)
-      }
+      // u numerator Δz − BΔg = Δz + Δg − Σ u_i (v_i·Δg), into update.
+      vs.products(c, with: gx, into: tb)
+      K.combine(x, 1, gx, into: &update)
+      us.accumulate(c, coefficients: tb, scale: -1, into: &update)
       let denominator = scratch.dot(gx)
       guard denominator != 0, denominator.isFinite else { return false }
       update.scale(by: 1 / denominator)
       return update.isFinite && scratch.isFinite
     }
     guard ok else { return .breakdown }
-    directionFromUpdate = shortcut
     let slot = nextSlot
     vs.setRow(slot, to: scratch)
     us.setRow(slot, to: update)
+    nextSlot = (slot + 1) % memory
+    count = Swift.min(count + 1, memory)
+    return .proceed
+  }
+
+  /// The shortcut pair (history intact, `c` pairs, `0 < c < memory`, stored at row `c`) in
+  /// three passes over the history and four over vectors:
+  ///
+  ///   t₂ = V g_{k+1};  t₁ = U Δz and w = g_{k+1} − Uᵀt₂ (one pass over U);
+  ///   vᵀ = −Δz + Vᵀt₁ (into `scratch`);
+  ///   row V[c] = vᵀ, numerator Δz − BΔg = (Δz − d_k) + w, vᵀΔg and vᵀg_{k+1} (one pass);
+  ///   row U[c] = numerator / vᵀΔg, direction w − u (vᵀg_{k+1}), its norm, and the accepted
+  ///   z plus the direction (one pass).
+  @inlinable
+  func appendPairWithDirection(count c: Int) -> StepAdvance {
+    let slot = nextSlot
+    t.withUnsafeMutableBufferPointer { p1 in
+      t2.withUnsafeMutableBufferPointer { p2 in
+        guard let t1 = p1.baseAddress, let t2 = p2.baseAddress else { return }
+        vs.products(c, with: gz, into: t2)
+        us.products(
+          c, with: x, into: t1, combining: UnsafePointer(t2), scale: -1, base: gz, into: &w)
+        K.negate(x, into: &scratch)
+        vs.accumulate(c, coefficients: UnsafePointer(t1), scale: 1, into: &scratch)
+      }
+    }
+    let (denominator, vg) = vs.setRow(
+      slot, to: scratch, subtractingFrom: x, thenAdding: w, into: &update, dotting: gx, gz)
+    // A non-finite vᵀ makes vᵀΔg non-finite.
+    guard denominator != 0, denominator.isFinite else { return .breakdown }
+    let (norm, finite) = us.setRow(
+      slot, to: update, scaledBy: 1 / denominator, adding: -vg, into: &w, base: z, point: &x)
+    guard finite else { return .breakdown }
+    updateNorm = norm
+    directionFromUpdate = true
     nextSlot = (slot + 1) % memory
     count = Swift.min(count + 1, memory)
     return .proceed

@@ -45,6 +45,80 @@ protocol _VectorKernel {
   static func negate(_ x: Vector, into out: inout Vector)
   /// `out ← (x − out) + y`, in place.
   static func subtract(from x: Vector, thenAdd y: Vector, into out: inout Vector)
+
+  // Fused operations: each is the composition its default implementation spells out, in one
+  // pass over the vectors on the contiguous path (`_FusedPasses`).
+
+  /// `g ← f − z`; returns `(‖g‖, ‖f‖)`.
+  static func residual(of f: Vector, at z: Vector, into g: inout Vector) -> (Scalar, Scalar)
+  /// `x ← z − x` and `gx ← gz − gx`; returns `‖gx‖`.
+  static func differences(_ z: Vector, into x: inout Vector, _ gz: Vector, into gx: inout Vector)
+    -> Scalar
+  /// `out[i] ← ⟨row[i], x⟩` for `i < count`, and `y ← b + alpha · Σ_{i<count} c[i] · row[i]`.
+  func products(
+    _ count: Int, with x: Vector, into out: UnsafeMutablePointer<Scalar>,
+    combining c: UnsafePointer<Scalar>, scale alpha: Scalar, base b: Vector, into y: inout Vector)
+  /// `row[i] ← v` and `out ← (x − out) + y`; returns `(⟨v, a⟩, ⟨v, b⟩)`.
+  mutating func setRow(
+    _ i: Int, to v: Vector, subtractingFrom x: Vector, thenAdding y: Vector,
+    into out: inout Vector, dotting a: Vector, _ b: Vector
+  ) -> (Scalar, Scalar)
+  /// `row[i] ← n · scale`, `w ← w + c · row[i]` and `p ← base + 1 · w`; returns `‖w‖` and
+  /// whether `row[i]` is finite.
+  mutating func setRow(
+    _ i: Int, to n: Vector, scaledBy scale: Scalar, adding c: Scalar, into w: inout Vector,
+    base: Vector, point p: inout Vector
+  ) -> (Scalar, Bool)
+}
+
+extension _VectorKernel {
+  @inlinable
+  static func residual(of f: Vector, at z: Vector, into g: inout Vector) -> (Scalar, Scalar) {
+    difference(f, z, into: &g)
+    return (g.norm(), f.norm())
+  }
+
+  @inlinable
+  static func differences(_ z: Vector, into x: inout Vector, _ gz: Vector, into gx: inout Vector)
+    -> Scalar
+  {
+    subtract(from: z, into: &x)
+    subtract(from: gz, into: &gx)
+    return gx.norm()
+  }
+
+  @inlinable
+  func products(
+    _ count: Int, with x: Vector, into out: UnsafeMutablePointer<Scalar>,
+    combining c: UnsafePointer<Scalar>, scale alpha: Scalar, base b: Vector, into y: inout Vector
+  ) {
+    products(count, with: x, into: out)
+    Self.copy(b, into: &y)
+    accumulate(count, coefficients: c, scale: alpha, into: &y)
+  }
+
+  @inlinable
+  mutating func setRow(
+    _ i: Int, to v: Vector, subtractingFrom x: Vector, thenAdding y: Vector,
+    into out: inout Vector, dotting a: Vector, _ b: Vector
+  ) -> (Scalar, Scalar) {
+    setRow(i, to: v)
+    Self.subtract(from: x, thenAdd: y, into: &out)
+    return (v.dot(a), v.dot(b))
+  }
+
+  @inlinable
+  mutating func setRow(
+    _ i: Int, to n: Vector, scaledBy scale: Scalar, adding c: Scalar, into w: inout Vector,
+    base: Vector, point p: inout Vector
+  ) -> (Scalar, Bool) {
+    var u = n
+    u.scale(by: scale)
+    setRow(i, to: u)
+    w.add(u, scaledBy: c)
+    Self.combine(base, 1, w, into: &p)
+    return (w.norm(), u.isFinite)
+  }
 }
 
 // MARK: - Contiguous storage (BLAS)
@@ -54,17 +128,25 @@ struct _ContiguousKernel<V: ContiguousVectorSpace>: _VectorKernel {
   @usableFromInline typealias Vector = V
   @usableFromInline var storage: [V.Scalar]
   @usableFromInline let n: Int
+  /// Scalars from one row to the next: `n` rounded up to whole 4 KB pages plus 256 bytes
+  /// (rows a multiple of 4 KB apart, as n = 50,176 floats are, put every row's elements in
+  /// the same L1 sets, and a GEMV reads several rows at once).
+  @usableFromInline let rowStride: Int
   @usableFromInline let capacity: Int
 
   @inlinable
   init(capacity: Int, like: V) {
-    self.n = like.scalarCount
+    let n = like.scalarCount
+    let page = 4096 / MemoryLayout<V.Scalar>.stride
+    self.n = n
+    self.rowStride =
+      capacity > 1 ? (n + page - 1) / page * page + 256 / MemoryLayout<V.Scalar>.stride : n
     self.capacity = capacity
     // Not zeroed: every row is written (`setRow`) before a product reads it (products and
     // accumulations take the first `count` rows, all written), so the pages of the history
     // are touched row by row as it grows instead of all at once by a memset (48 MB for
     // Broyden-15's four RoIs at the IFR head's paper size: 31 ms before the first step).
-    let size = Swift.max(1, capacity * n)
+    let size = Swift.max(1, capacity * rowStride)
     self.storage = [V.Scalar](unsafeUninitializedCapacity: size) { _, initialized in
       initialized = size
     }
@@ -77,7 +159,7 @@ struct _ContiguousKernel<V: ContiguousVectorSpace>: _VectorKernel {
     v.withUnsafeBufferPointer { src in
       storage.withUnsafeMutableBufferPointer { dst in
         guard let s = src.baseAddress, let d = dst.baseAddress else { return }
-        (d + i * n).update(from: s, count: n)
+        (d + i * rowStride).update(from: s, count: n)
       }
     }
   }
@@ -89,7 +171,7 @@ struct _ContiguousKernel<V: ContiguousVectorSpace>: _VectorKernel {
       b.withUnsafeBufferPointer { pb in
         storage.withUnsafeMutableBufferPointer { dst in
           precondition(pa.count == n && pb.count == n, "VectorSpace operands differ in size")
-          let base = i * n
+          let base = i * rowStride
           for j in 0..<n { dst[base + j] = pa[j] - pb[j] }
         }
       }
@@ -100,7 +182,7 @@ struct _ContiguousKernel<V: ContiguousVectorSpace>: _VectorKernel {
   func rowNorm(_ i: Int) -> V.Scalar {
     storage.withUnsafeBufferPointer { p in
       guard let base = p.baseAddress, n > 0 else { return 0 }
-      return _EuclideanNorm.of(base + i * n, count: n)
+      return _EuclideanNorm.of(base + i * rowStride, count: n)
     }
   }
 
@@ -111,7 +193,7 @@ struct _ContiguousKernel<V: ContiguousVectorSpace>: _VectorKernel {
     x.withUnsafeBufferPointer { px in
       storage.withUnsafeBufferPointer { ph in
         guard let xb = px.baseAddress, let hb = ph.baseAddress else { return }
-        V.Scalar.blasGemv(transpose: false, count, n, 1, hb, n, xb, 1, 0, out, 1)
+        V.Scalar.blasGemv(transpose: false, count, n, 1, hb, rowStride, xb, 1, 0, out, 1)
       }
     }
   }
@@ -122,7 +204,8 @@ struct _ContiguousKernel<V: ContiguousVectorSpace>: _VectorKernel {
     let n = self.n
     storage.withUnsafeBufferPointer { ph in
       guard let hb = ph.baseAddress else { return }
-      V.Scalar.blasGemv(transpose: false, count, n, 1, hb, n, hb + j * n, 1, 0, out, 1)
+      V.Scalar.blasGemv(
+        transpose: false, count, n, 1, hb, rowStride, hb + j * rowStride, 1, 0, out, 1)
     }
   }
 
@@ -136,7 +219,7 @@ struct _ContiguousKernel<V: ContiguousVectorSpace>: _VectorKernel {
     storage.withUnsafeBufferPointer { ph in
       y.withUnsafeMutableBufferPointer { py in
         guard let hb = ph.baseAddress, let yb = py.baseAddress else { return }
-        V.Scalar.blasGemv(transpose: true, count, n, alpha, hb, n, c, 1, 1, yb, 1)
+        V.Scalar.blasGemv(transpose: true, count, n, alpha, hb, rowStride, c, 1, 1, yb, 1)
       }
     }
   }
@@ -178,6 +261,141 @@ struct _ContiguousKernel<V: ContiguousVectorSpace>: _VectorKernel {
       out.withUnsafeMutableBufferPointer { po in
         precondition(px.count == po.count, "VectorSpace operands differ in size")
         for j in 0..<po.count { po[j] = -px[j] }
+      }
+    }
+  }
+
+  @inlinable
+  static func residual(of f: V, at z: V, into g: inout V) -> (V.Scalar, V.Scalar) {
+    f.withUnsafeBufferPointer { pf in
+      z.withUnsafeBufferPointer { pz in
+        g.withUnsafeMutableBufferPointer { pg in
+          precondition(
+            pf.count == pg.count && pz.count == pg.count, "VectorSpace operands differ in size")
+          guard let f = pf.baseAddress, let z = pz.baseAddress, let g = pg.baseAddress else {
+            return (0, 0)
+          }
+          return _FusedPasses.residual(f, z, into: g, count: pg.count)
+        }
+      }
+    }
+  }
+
+  @inlinable
+  static func differences(_ z: V, into x: inout V, _ gz: V, into gx: inout V) -> V.Scalar {
+    z.withUnsafeBufferPointer { pz in
+      gz.withUnsafeBufferPointer { pgz in
+        x.withUnsafeMutableBufferPointer { px in
+          gx.withUnsafeMutableBufferPointer { pgx in
+            precondition(
+              pz.count == px.count && pgz.count == px.count && pgx.count == px.count,
+              "VectorSpace operands differ in size")
+            guard let z = pz.baseAddress, let gz = pgz.baseAddress, let x = px.baseAddress,
+              let gx = pgx.baseAddress
+            else { return 0 }
+            return _FusedPasses.differences(z, x, gz, gx, count: px.count)
+          }
+        }
+      }
+    }
+  }
+
+  /// Both products in column blocks of 4,096 (at most 15 × 16 KB of history in double per
+  /// block, which the second product reads from cache): the history is read once.
+  @inlinable
+  func products(
+    _ count: Int, with x: V, into out: UnsafeMutablePointer<V.Scalar>,
+    combining c: UnsafePointer<V.Scalar>, scale alpha: V.Scalar, base b: V, into y: inout V
+  ) {
+    guard count > 0 else {
+      Self.copy(b, into: &y)
+      return
+    }
+    let n = self.n
+    let ld = rowStride
+    x.withUnsafeBufferPointer { px in
+      b.withUnsafeBufferPointer { pb in
+        y.withUnsafeMutableBufferPointer { py in
+          storage.withUnsafeBufferPointer { ph in
+            precondition(px.count == n && pb.count == n && py.count == n, "history size mismatch")
+            guard let xb = px.baseAddress, let bb = pb.baseAddress, let yb = py.baseAddress,
+              let hb = ph.baseAddress
+            else { return }
+            var start = 0
+            while start < n {
+              let width = Swift.min(4096, n - start)
+              V.Scalar.blasGemv(
+                transpose: false, count, width, 1, hb + start, ld, xb + start, 1,
+                start == 0 ? 0 : 1, out, 1)
+              (yb + start).update(from: bb + start, count: width)
+              V.Scalar.blasGemv(
+                transpose: true, count, width, alpha, hb + start, ld, c, 1, 1, yb + start, 1)
+              start += width
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @inlinable
+  mutating func setRow(
+    _ i: Int, to v: V, subtractingFrom x: V, thenAdding y: V, into out: inout V,
+    dotting a: V, _ b: V
+  ) -> (V.Scalar, V.Scalar) {
+    precondition(i >= 0 && i < capacity, "history row \(i) out of range")
+    let n = self.n
+    let offset = i * rowStride
+    return v.withUnsafeBufferPointer { pv in
+      x.withUnsafeBufferPointer { px in
+        y.withUnsafeBufferPointer { py in
+          a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+              out.withUnsafeMutableBufferPointer { po in
+                storage.withUnsafeMutableBufferPointer { ph in
+                  precondition(
+                    pv.count == n && px.count == n && py.count == n && pa.count == n
+                      && pb.count == n && po.count == n, "VectorSpace operands differ in size")
+                  guard let v = pv.baseAddress, let x = px.baseAddress, let y = py.baseAddress,
+                    let a = pa.baseAddress, let b = pb.baseAddress, let o = po.baseAddress,
+                    let h = ph.baseAddress
+                  else { return (0, 0) }
+                  return _FusedPasses.numerator(
+                    x, y, o, copying: v, to: h + offset, dotting: a, b, count: n)
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @inlinable
+  mutating func setRow(
+    _ i: Int, to n: V, scaledBy scale: V.Scalar, adding c: V.Scalar, into w: inout V,
+    base: V, point p: inout V
+  ) -> (V.Scalar, Bool) {
+    precondition(i >= 0 && i < capacity, "history row \(i) out of range")
+    let count = self.n
+    let offset = i * rowStride
+    return n.withUnsafeBufferPointer { pn in
+      base.withUnsafeBufferPointer { pbase in
+        w.withUnsafeMutableBufferPointer { pw in
+          p.withUnsafeMutableBufferPointer { pp in
+            storage.withUnsafeMutableBufferPointer { ph in
+              precondition(
+                pn.count == count && pbase.count == count && pw.count == count
+                  && pp.count == count, "VectorSpace operands differ in size")
+              guard let nb = pn.baseAddress, let bb = pbase.baseAddress, let wb = pw.baseAddress,
+                let pb = pp.baseAddress, let h = ph.baseAddress
+              else { return (0, true) }
+              return _FusedPasses.direction(
+                nb, scale: scale, into: h + offset, wb, coefficient: c, base: bb, point: pb,
+                count: count)
+            }
+          }
+        }
       }
     }
   }
