@@ -21,11 +21,20 @@ enum _WinogradF2x3<Scalar: DEQScalar>: _WinogradScheme {
   @inlinable static var tile: Int { 2 }
   @inlinable static var streams: Int { 16 }
 
-  /// `4 · (2·⌈W/2⌉ + 2) + W` scalars for the input transform, `4 · T` for the output's.
+  /// `(2·H + 1) · L` scalars for the input transform (`L` below), `4 · T` for the output's.
   @inlinable
   static func rowScratchCount(height: Int, width: Int, roiCount: Int) -> Int {
     let (rows, columns) = tiles(height: height, width: width)
-    return Swift.max(4 * (2 * columns + 2) + width, 4 * roiCount * rows * columns)
+    return Swift.max(
+      (2 * height + 1) * splitRowLength(tileColumns: columns), 4 * roiCount * rows * columns)
+  }
+
+  /// The length `L` of one half of a split row: the `⌈W/2⌉ + 1` even or odd padded
+  /// positions, rounded up to whole eight-lane vectors, plus one vector (the shifted loads
+  /// of the last chunk read up to eight entries past it).
+  @inlinable
+  static func splitRowLength(tileColumns: Int) -> Int {
+    (tileColumns + 8) / 8 * 8 + 8
   }
 
   /// `U[ξ][o][i] = (G g Gᵀ)[ξ]` for the kernels of the output channels `o` in `range`, a kernel `g = weight[o, i]` (`outChannels × inChannels
@@ -72,53 +81,99 @@ enum _WinogradF2x3<Scalar: DEQScalar>: _WinogradScheme {
 
   /// `V[ξ][c][t] = (Bᵀ d B)[ξ]` for every channel and tile of a channel-major batch.
   ///
+  /// Each plane row is first split by padded position p = x + 1 into its even (`E[k]` =
+  /// position 2k) and odd (`O[k]` = 2k + 1) halves, zero outside the plane. A tile's input
+  /// columns 2tx … 2tx + 3 are then `E[tx]`, `O[tx]`, `E[tx + 1]`, `O[tx + 1]`: eight
+  /// neighbouring tiles are whole vectors, so both passes of Bᵀ d B (rows, then columns)
+  /// run eight tiles at a time, each element getting the same additions as one tile alone.
+  ///
   /// - Parameters:
   ///   - input: `channels` rows, `channelStride` apart, each holding `roiCount` planes.
   ///   - range: the channels to transform (the others are left as they are).
-  ///   - rowScratch: `4 · (2·⌈W/2⌉ + 2) + W` scalars.
-  ///   - v: `16 · channels · T` scalars.
+  ///   - rowScratch: `(2·H + 1) · L` scalars (``splitRowLength(tileColumns:)``).
+  ///   - v: `16` streams of `channels · T` scalars, `streamStride(_:)` apart.
   @inlinable
   static func transformInput(
     _ input: UnsafePointer<Scalar>, channels: Int, range: Range<Int>, roiCount: Int,
     height: Int, width: Int, channelStride: Int, rowScratch: UnsafeMutablePointer<Scalar>,
     into v: UnsafeMutablePointer<Scalar>
   ) {
+    typealias Lanes = SIMD8<Scalar>
+    let plane = height * width
     let (tileRows, tileColumns) = tiles(height: height, width: width)
-    let padded = 2 * tileColumns + 2
-    let matrix = streamStride(channels * roiCount * tileRows * tileColumns)
-    forEachInputTileRow(
-      input, channels: channels, range: range, roiCount: roiCount, height: height,
-      width: width, channelStride: channelStride, rowScratch: rowScratch
-    ) { row, rows, base in
-      // Rows 2ty − 1 … 2ty + 2, combined vertically by Bᵀ.
-      let (d0, d1, d2, d3) = (row(0), row(1), row(2), row(3))
-      let t0 = rows
-      let t1 = rows + padded
-      let t2 = rows + 2 * padded
-      let t3 = rows + 3 * padded
-      for j in 0..<width {
-        let x0 = d0[j]
-        let x1 = d1[j]
-        let x2 = d2[j]
-        let x3 = d3[j]
-        t0[j + 1] = x0 - x2
-        t1[j + 1] = x1 + x2
-        t2[j + 1] = x2 - x1
-        t3[j + 1] = x1 - x3
-      }
-      // Horizontally by B, 16 values per tile into 16 streams.
-      for a in 0..<4 {
-        let t = rows + a * padded
-        let s0 = v + (a * 4 + 0) * matrix + base
-        let s1 = v + (a * 4 + 1) * matrix + base
-        let s2 = v + (a * 4 + 2) * matrix + base
-        let s3 = v + (a * 4 + 3) * matrix + base
-        for tx in 0..<tileColumns {
-          let e = t + 2 * tx
-          s0[tx] = e[0] - e[2]
-          s1[tx] = e[1] + e[2]
-          s2[tx] = e[2] - e[1]
-          s3[tx] = e[1] - e[3]
+    let tileCount = roiCount * tileRows * tileColumns
+    let matrix = streamStride(channels * tileCount)
+    let length = splitRowLength(tileColumns: tileColumns)
+    // Split rows: plane row y's even half at 2·y·L, odd half at (2y + 1)·L; then L zeros
+    // (the halves of the rows above and below the plane).
+    let zeros = UnsafePointer(rowScratch + 2 * height * length)
+    rowScratch.update(repeating: 0, count: (2 * height + 1) * length)
+    let oddCount = (width + 1) / 2  // O[k] = x = 2k
+    let evenCount = width / 2  // E[k + 1] = x = 2k + 1
+    @inline(__always) func load(_ p: UnsafePointer<Scalar>) -> Lanes {
+      UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
+    }
+    for c in range {
+      // The eight-lane stores of a tile row's last chunk may run past its last tile, into
+      // later tiles of this channel (written later by this loop), never past the channel.
+      let channelEnd = (c + 1) * tileCount
+      for r in 0..<roiCount {
+        let source = input + c * channelStride + r * plane
+        for y in 0..<height {
+          let row = source + y * width
+          let even = rowScratch + 2 * y * length
+          let odd = even + length
+          for k in 0..<oddCount { odd[k] = row[2 * k] }
+          for k in 0..<evenCount { even[k + 1] = row[2 * k + 1] }
+        }
+        @inline(__always) func halves(_ y: Int) -> (UnsafePointer<Scalar>, UnsafePointer<Scalar>) {
+          guard y >= 0 && y < height else { return (zeros, zeros) }
+          let even = UnsafePointer(rowScratch + 2 * y * length)
+          return (even, even + length)
+        }
+        for ty in 0..<tileRows {
+          // Plane rows 2ty − 1 … 2ty + 2.
+          let (e0, o0) = halves(2 * ty - 1)
+          let (e1, o1) = halves(2 * ty)
+          let (e2, o2) = halves(2 * ty + 1)
+          let (e3, o3) = halves(2 * ty + 2)
+          let base = c * tileCount + (r * tileRows + ty) * tileColumns
+          var tx = 0
+          while tx < tileColumns {
+            let lanes = Swift.min(8, tileColumns - tx)
+            let whole = lanes == 8 || base + tx + 8 <= channelEnd
+            // Rows by Bᵀ, on each half and on each half shifted by one tile.
+            @inline(__always) func rows(
+              _ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, _ sign: Scalar
+            ) -> (Lanes, Lanes) {
+              (load(a + tx) + sign * load(b + tx), load(a + tx + 1) + sign * load(b + tx + 1))
+            }
+            @inline(__always) func columns(_ a: Int, _ e: (Lanes, Lanes), _ o: (Lanes, Lanes)) {
+              // Columns by B: tile columns E[tx], O[tx], E[tx + 1], O[tx + 1].
+              let values = (e.0 - e.1, o.0 + e.1, e.1 - o.0, o.0 - o.1)
+              let target = v + a * 4 * matrix + base + tx
+              @inline(__always) func put(_ value: Lanes, _ b: Int) {
+                let p = target + b * matrix
+                if whole {
+                  UnsafeMutableRawPointer(p).storeBytes(of: value, as: Lanes.self)
+                } else {
+                  for lane in 0..<lanes { p[lane] = value[lane] }
+                }
+              }
+              put(values.0, 0)
+              put(values.1, 1)
+              put(values.2, 2)
+              put(values.3, 3)
+            }
+            let minus: Scalar = -1
+            let plus: Scalar = 1
+            // t₀ = d₀ − d₂, t₁ = d₁ + d₂, t₂ = d₂ − d₁, t₃ = d₁ − d₃.
+            columns(0, rows(e0, e2, minus), rows(o0, o2, minus))
+            columns(1, rows(e1, e2, plus), rows(o1, o2, plus))
+            columns(2, rows(e2, e1, minus), rows(o2, o1, minus))
+            columns(3, rows(e1, e3, minus), rows(o1, o3, minus))
+            tx += 8
+          }
         }
       }
     }

@@ -60,45 +60,4 @@ extension _WinogradScheme {
   static func tiles(height: Int, width: Int) -> (rows: Int, columns: Int) {
     ((height + tile - 1) / tile, (width + tile - 1) / tile)
   }
-
-  /// The input transform's loops, shared by the schemes: for every channel in `range`, RoI
-  /// and tile row, `body(row, rows, base)` gets the m + 2 input rows the tile row reads
-  /// (`row(a)` is plane row m·ty − 1 + a, a zero row outside the plane), the m + 2 padded
-  /// scratch rows (`rows + a · padded`, `padded = m·⌈W/m⌉ + 2`; the vertical pass writes
-  /// columns 1 … W, the padding columns stay zero) and the tile row's first tile index in a
-  /// stream of `v`.
-  ///
-  /// - Parameter rowScratch: `(m + 2) · padded + W` scalars.
-  @inlinable
-  static func forEachInputTileRow(
-    _ input: UnsafePointer<Scalar>, channels: Int, range: Range<Int>, roiCount: Int,
-    height: Int, width: Int, channelStride: Int, rowScratch: UnsafeMutablePointer<Scalar>,
-    _ body: (
-      _ row: (Int) -> UnsafePointer<Scalar>, _ rows: UnsafeMutablePointer<Scalar>, _ base: Int
-    ) -> Void
-  ) {
-    let plane = height * width
-    let (tileRows, tileColumns) = tiles(height: height, width: width)
-    let tileCount = roiCount * tileRows * tileColumns
-    let padded = tile * tileColumns + 2
-    let zeros = UnsafePointer(rowScratch + (tile + 2) * padded)
-    (rowScratch + (tile + 2) * padded).update(repeating: 0, count: width)
-    for a in 0..<(tile + 2) {
-      let t = rowScratch + a * padded
-      t[0] = 0
-      for j in (width + 1)..<padded { t[j] = 0 }
-    }
-    for c in range {
-      for r in 0..<roiCount {
-        let source = input + c * channelStride + r * plane
-        for ty in 0..<tileRows {
-          body(
-            { a in
-              let y = tile * ty - 1 + a
-              return y >= 0 && y < height ? source + y * width : zeros
-            }, rowScratch, c * tileCount + (r * tileRows + ty) * tileColumns)
-        }
-      }
-    }
-  }
 }
