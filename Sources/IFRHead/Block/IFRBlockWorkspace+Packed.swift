@@ -25,22 +25,51 @@ extension IFRBlockWorkspace {
   }
 
   /// GroupNorm forward over the packed rows of `x`: `x̂` and the inverse deviations
-  /// recorded, `y = γ x̂ + β` written (may alias `x̂`).
+  /// recorded, `y = γ x̂ + β` written (`y` may alias `x`, not `x̂`), then, on each row
+  /// while it is in cache, the `epilogue`.
   @inlinable
   func normalizeGroups(
     _ x: UnsafePointer<Scalar>, count: Int, channels: Int,
     normalized xhat: UnsafeMutablePointer<Scalar>, deviations s: UnsafeMutablePointer<Scalar>,
     scale gamma: _ScalarBuffer<Scalar>, offset beta: _ScalarBuffer<Scalar>,
-    into y: UnsafeMutablePointer<Scalar>
+    into y: UnsafeMutablePointer<Scalar>, then epilogue: _GroupNormEpilogue<Scalar> = .none
   ) {
+    let perGroup = channels / groups
     forEachGroup(count, channels: channels) { offset, c, d, stride in
-      GroupNorm<Scalar>.normalize(
-        x + offset, channels: channels / groups, groups: 1, plane: plane,
-        channelStride: stride, epsilon: epsilon, normalized: xhat + offset,
-        inverseDeviation: s + d)
-      GroupNorm<Scalar>.applyAffine(
-        xhat + offset, scale: gamma.base + c, offset: beta.base + c,
-        channels: channels / groups, plane: plane, channelStride: stride, into: y + offset)
+      let (mean, inverse) = GroupNorm<Scalar>.statistics(
+        x + offset, channels: perGroup, plane: plane, channelStride: stride, epsilon: epsilon)
+      s[d] = inverse
+      for k in 0..<perGroup {
+        let row = offset + k * stride
+        let (a, b) = (gamma.base[c + k], beta.base[c + k])
+        let (xr, xh, yr) = (x + row, xhat + row, y + row)
+        // The rectifying selects are whole-register selects (`t > 0 ? t : 0`, a NaN becomes
+        // 0 as in `ReLU.rectify`), which the loops vectorise.
+        switch epilogue {
+        case .none:
+          for i in 0..<plane {
+            let v = (xr[i] - mean) * inverse
+            xh[i] = v
+            yr[i] = a * v + b
+          }
+        case .rectify:
+          for i in 0..<plane {
+            let v = (xr[i] - mean) * inverse
+            xh[i] = v
+            let t = a * v + b
+            yr[i] = t > 0 ? t : 0
+          }
+        case .addRectify(let residual, let preActivation):
+          let (rr, pr) = (residual + row, preActivation + row)
+          for i in 0..<plane {
+            let v = (xr[i] - mean) * inverse
+            xh[i] = v
+            let t = (a * v + b) + rr[i]
+            pr[i] = t
+            yr[i] = t > 0 ? t : 0
+          }
+        }
+      }
     }
   }
 
@@ -109,14 +138,15 @@ extension IFRBlockWorkspace {
     conv1.forward(r, count: count, parts: parts, into: scratchInner)
     normalizeGroups(
       scratchInner, count: count, channels: inner, normalized: xhat1, deviations: s1,
-      scale: gamma1, offset: beta1, into: hidden)
-    ReLU<Scalar>.rectify(hidden, count: m)
-    // scratchA = GN2(conv2(hidden) [+ X for mdeq]).
+      scale: gamma1, offset: beta1, into: hidden, then: .rectify)
+    // scratchA = GN2(conv2(hidden) [+ X for mdeq]) [+ R, recorded, rectified].
     conv2.forward(hidden, count: count, parts: parts, into: scratchA)
     if form == .mdeq { for i in 0..<n { scratchA[i] += x[i] } }
+    let rectifiesResidual = form == .ifrCode || form == .mdeq
     normalizeGroups(
       scratchA, count: count, channels: channels, normalized: xhat2,
-      deviations: s2, scale: gamma2, offset: beta2, into: scratchA)
+      deviations: s2, scale: gamma2, offset: beta2, into: scratchA,
+      then: rectifiesResidual ? .addRectify(residual: r, preActivation: pre) : .none)
     switch form {
     case .eq5:
       for i in 0..<n { out[i] = scratchA[i] + r[i] }
@@ -125,9 +155,6 @@ extension IFRBlockWorkspace {
     case .noResidual:
       out.update(from: scratchA, count: n)
     case .ifrCode, .mdeq:
-      for i in 0..<n { scratchA[i] += r[i] }
-      pre.update(from: scratchA, count: n)
-      ReLU<Scalar>.rectify(scratchA, count: n)
       normalizeGroups(
         scratchA, count: count, channels: channels, normalized: xhat3, deviations: s3,
         scale: gamma3, offset: beta3, into: out)
@@ -255,4 +282,15 @@ extension IFRBlockWorkspace {
       dx.update(repeating: 0, count: n)
     }
   }
+}
+
+/// What a GroupNorm pass of the workspace does to each output row `y` after writing it.
+@usableFromInline
+enum _GroupNormEpilogue<Scalar: DEQScalar> {
+  case none
+  /// `y ← max(y, 0)`.
+  case rectify
+  /// `y ← y + residual`, recorded in `preActivation`, then `y ← max(y, 0)`.
+  case addRectify(
+    residual: UnsafePointer<Scalar>, preActivation: UnsafeMutablePointer<Scalar>)
 }

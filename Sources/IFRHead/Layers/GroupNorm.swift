@@ -231,18 +231,10 @@ extension GroupNorm {
   ) {
     let stride = channelStride ?? plane
     let perGroup = channels / groups
-    let count = Double(perGroup * plane)
     for g in 0..<groups {
-      var sum: Double = 0
-      for k in 0..<perGroup { sum += rowSum(input + (g * perGroup + k) * stride, plane) }
-      let exactMean = sum / count
-      var squares: Double = 0
-      for k in 0..<perGroup {
-        squares += rowSquaredDeviation(
-          input + (g * perGroup + k) * stride, plane, mean: exactMean)
-      }
-      let mean = Scalar(exactMean)
-      let s = Scalar(1 / (squares / count + Double(epsilon)).squareRoot())
+      let (mean, s) = statistics(
+        input + g * perGroup * stride, channels: perGroup, plane: plane, channelStride: stride,
+        epsilon: epsilon)
       inverseDeviation[g] = s
       for k in 0..<perGroup {
         let offset = (g * perGroup + k) * stride
@@ -251,6 +243,24 @@ extension GroupNorm {
         for i in 0..<plane { y[i] = (x[i] - mean) * s }
       }
     }
+  }
+
+  /// The mean and `1/√(σ² + ε)` of one group (`channels` rows of `plane`, `channelStride`
+  /// apart): two passes in `Double`, the exact mean first.
+  @inlinable
+  static func statistics(
+    _ input: UnsafePointer<Scalar>, channels: Int, plane: Int, channelStride stride: Int,
+    epsilon: Scalar
+  ) -> (mean: Scalar, inverseDeviation: Scalar) {
+    let count = Double(channels * plane)
+    var sum: Double = 0
+    for k in 0..<channels { sum += rowSum(input + k * stride, plane) }
+    let exactMean = sum / count
+    var squares: Double = 0
+    for k in 0..<channels {
+      squares += rowSquaredDeviation(input + k * stride, plane, mean: exactMean)
+    }
+    return (Scalar(exactMean), Scalar(1 / (squares / count + Double(epsilon)).squareRoot()))
   }
 
   /// `y = γ_c · x̂ + β_c` for one sample; `output` may alias `normalized`.
