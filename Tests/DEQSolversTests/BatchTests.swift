@@ -57,6 +57,25 @@ struct BatchTests {
     #expect(activeCounts.last ?? 0 < problems.count)
   }
 
+  @Test(
+    "the solvers' state and steps made on 1, 2 or 3 cores give the same solutions",
+    arguments: algorithms)
+  func parallelismDoesNotChangeResults(algorithm: AlgorithmKind) {
+    let problems = self.problems
+    func run(_ parallelism: Int) -> [FixedPointSolution<[Double]>] {
+      solve(
+        batch: problems.map { _ in [Double](repeating: 0, count: 24) },
+        map: { points, active in
+          points.indices.map { active[$0] ? problems[$0].map(points[$0]) : points[$0] }
+        }, using: algorithm, stopping: exactly(20), parallelism: parallelism)
+    }
+    let serial = run(1)
+    #expect(serial.count == problems.count)
+    for parallelism in [2, 3] {
+      for (a, b) in zip(run(parallelism), serial) { expectIdentical(a, b) }
+    }
+  }
+
   @Test("a batch of problems gives each its solo solution", arguments: allAlgorithms)
   func problemBatchEqualsSolo(algorithm: AlgorithmKind) {
     let solo = problems.map { solve($0.problem(), using: algorithm) }

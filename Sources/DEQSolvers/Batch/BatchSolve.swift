@@ -50,9 +50,9 @@ public func solve<V: ContiguousVectorSpace>(
 ///   - stopping: the criteria, applied to each problem separately.
 ///   - diagnostics: an optional per-step measurement, applied to each problem.
 ///   - observer: sees `(problem index, entry, iterate)`; `.stop` stops that problem only.
-///   - parallelism: how many cores the problems' steps of a round may share when there is
-///     no observer and no diagnostics (default: `BLASThreads.count`); each step then runs
-///     with single-threaded BLAS.
+///   - parallelism: how many cores the problems' steps of a round, and the making of
+///     their solvers' state, may share when there is no observer and no diagnostics
+///     (default: `BLASThreads.count`); each step then runs with single-threaded BLAS.
 /// - Returns: one solution per start, in order.
 /// - Complexity: at most `max(mapEvaluations)` calls of `map`.
 @inlinable
@@ -98,7 +98,7 @@ func _solveLockstep<K: _VectorKernel>(
   withoutActuallyEscaping(map) { map in
     let startTime = ContinuousClock.now
     let count = starts.count
-    let runs = starts.indices.map { i in
+    func makeRun(_ i: Int) -> _SolveRun<K> {
       let local: SolverObserver<K.Vector>? = observer.map { o in { entry, z in o(i, entry, z) } }
       // A stepper's own evaluations (Newton–Krylov's difference products) go through the
       // batched map with only this problem active.
@@ -111,6 +111,24 @@ func _solveLockstep<K: _VectorKernel>(
         algorithm: algorithm, start: starts[i], criteria: stopping, map: solo,
         jacobianVectorProduct: nil, diagnostics: diagnostics, observer: local,
         startTime: startTime)
+    }
+    // Without user closures the runs' state (a Broyden-15 run at the IFR head's paper size
+    // allocates and zeroes 1.8 MB of vectors) is made on every core the steps will use.
+    let parallel = observer == nil && diagnostics == nil
+    let parts = parallel ? Swift.min(parallelism, count) : 1
+    let runs: [_SolveRun<K>]
+    if parts > 1 {
+      runs = [_SolveRun<K>](unsafeUninitializedCapacity: count) { buffer, initialized in
+        let base = buffer.baseAddress.unsafelyUnwrapped
+        BLASThreads.withCount(1) {
+          _ParallelRanges.forEach(count, parts: parts) { _, range in
+            for i in range { (base + i).initialize(to: makeRun(i)) }
+          }
+        }
+        initialized = count
+      }
+    } else {
+      runs = starts.indices.map(makeRun)
     }
     var active = runs.map { $0.status == nil }
     while active.contains(true) {
@@ -130,11 +148,10 @@ func _solveLockstep<K: _VectorKernel>(
       }
       values.removeAll()
       // Each problem's step touches only its own run: with no observer or diagnostics
-      // (user closures, which may not be thread-safe) they run on every core the caller's
-      // BLAS thread count allows, each with single-threaded BLAS.
+      // (user closures, which may not be thread-safe) they run on `parallelism` cores, each
+      // with single-threaded BLAS.
       let stepping = runs.indices.filter { active[$0] }
-      let parts =
-        observer == nil && diagnostics == nil ? Swift.min(BLASThreads.count, stepping.count) : 1
+      let parts = parallel ? Swift.min(parallelism, stepping.count) : 1
       if parts > 1 {
         BLASThreads.withCount(1) {
           _ParallelRanges.forEach(stepping.count, parts: parts) { _, range in
