@@ -1,7 +1,8 @@
-// The C interface that DEQCore binds: OpenBLAS's CBLAS and the LAPACKE interface.
-// Only DEQCore/LinearAlgebra imports this module.
+// The C interface that DEQCore binds: OpenBLAS's CBLAS and LAPACK's Fortran routines as
+// `lapack.h` declares them (OpenBLAS exports both). Only DEQCore/LinearAlgebra imports
+// this module.
 #ifndef DEQ_CBLASLAPACK_SHIM_H
 #define DEQ_CBLASLAPACK_SHIM_H
 #include <cblas.h>
-#include <lapacke.h>
+#include <lapack.h>
 #endif

@@ -63,11 +63,15 @@ extension Double: DEQScalar {
   ) -> Int {
     var unusedLeft: Double = 0
     var unusedRight: Double = 0
-    return Int(
-      LAPACKE_dgeev_work(
-        LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")),
-        Int32(n), a, Int32(lda), wr, wi, &unusedLeft, 1, &unusedRight, 1,
-        work, Int32(lwork)))
+    var (jobvl, jobvr) = (_Fortran.character("N"), _Fortran.character("N"))
+    var (order, leading, ldvl, ldvr, size) = (
+      Int32(n), Int32(lda), Int32(1), Int32(1), Int32(lwork)
+    )
+    var info: Int32 = 0
+    dgeev_(
+      &jobvl, &jobvr, &order, a, &leading, wr, wi, &unusedLeft, &ldvl, &unusedRight, &ldvr, work,
+      &size, &info, 1, 1)
+    return _Fortran.info(info)
   }
 
   public static func lapackGees(
@@ -77,10 +81,13 @@ extension Double: DEQScalar {
     _ work: UnsafeMutablePointer<Double>, _ lwork: Int
   ) -> Int {
     var sorted: Int32 = 0
-    return Int(
-      LAPACKE_dgees_work(
-        LAPACK_COL_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "N")), nil,
-        Int32(n), a, Int32(lda), &sorted, wr, wi, vs, Int32(ldvs), work, Int32(lwork), nil))
+    var (jobvs, sort) = (_Fortran.character("V"), _Fortran.character("N"))
+    var (order, leading, leadingVS, size) = (Int32(n), Int32(lda), Int32(ldvs), Int32(lwork))
+    var info: Int32 = 0
+    dgees_(
+      &jobvs, &sort, nil, &order, a, &leading, &sorted, wr, wi, vs, &leadingVS, work, &size, nil,
+      &info, 1, 1)
+    return _Fortran.info(info)
   }
 
   public static func lapackTrsen(
@@ -93,30 +100,35 @@ extension Double: DEQScalar {
   ) -> Int {
     var unusedS: Double = 0
     var unusedSep: Double = 0
-    return Int(
-      LAPACKE_dtrsen_work(
-        LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "V")), select,
-        Int32(n), t, Int32(ldt), q, Int32(ldq), wr, wi, selected, &unusedS, &unusedSep,
-        work, Int32(lwork), iwork, Int32(liwork)))
+    var (job, compq) = (_Fortran.character("N"), _Fortran.character("V"))
+    var (order, leadingT, leadingQ) = (Int32(n), Int32(ldt), Int32(ldq))
+    var (size, integerSize) = (Int32(lwork), Int32(liwork))
+    var info: Int32 = 0
+    dtrsen_(
+      &job, &compq, select, &order, t, &leadingT, q, &leadingQ, wr, wi, selected, &unusedS,
+      &unusedSep, work, &size, iwork, &integerSize, &info, 1, 1)
+    return _Fortran.info(info)
   }
 
   public static func lapackGetrf(
     _ m: Int, _ n: Int, _ a: UnsafeMutablePointer<Double>, _ lda: Int,
     _ ipiv: UnsafeMutablePointer<Int32>
   ) -> Int {
-    Int(
-      LAPACKE_dgetrf_work(
-        LAPACK_COL_MAJOR, Int32(m), Int32(n), a, Int32(lda), ipiv))
+    var (rows, columns, leading) = (Int32(m), Int32(n), Int32(lda))
+    var info: Int32 = 0
+    dgetrf_(&rows, &columns, a, &leading, ipiv, &info)
+    return _Fortran.info(info)
   }
 
   public static func lapackGetrs(
     transpose: Bool, _ n: Int, _ nrhs: Int, _ a: UnsafePointer<Double>, _ lda: Int,
     _ ipiv: UnsafePointer<Int32>, _ b: UnsafeMutablePointer<Double>, _ ldb: Int
   ) -> Int {
-    Int(
-      LAPACKE_dgetrs_work(
-        LAPACK_COL_MAJOR, CChar(UInt8(ascii: transpose ? "T" : "N")), Int32(n),
-        Int32(nrhs), a, Int32(lda), ipiv, b, Int32(ldb)))
+    var trans = _Fortran.character(transpose ? "T" : "N")
+    var (order, count, leadingA, leadingB) = (Int32(n), Int32(nrhs), Int32(lda), Int32(ldb))
+    var info: Int32 = 0
+    dgetrs_(&trans, &order, &count, a, &leadingA, ipiv, b, &leadingB, &info, 1)
+    return _Fortran.info(info)
   }
 
   public static func lapackGelsd(
@@ -125,10 +137,14 @@ extension Double: DEQScalar {
     _ rcond: Double, _ rank: UnsafeMutablePointer<Int32>,
     _ work: UnsafeMutablePointer<Double>, _ lwork: Int, _ iwork: UnsafeMutablePointer<Int32>
   ) -> Int {
-    Int(
-      LAPACKE_dgelsd_work(
-        LAPACK_COL_MAJOR, Int32(m), Int32(n), Int32(nrhs), a, Int32(lda),
-        b, Int32(ldb), s, rcond, rank, work, Int32(lwork), iwork))
+    var (rows, columns, count) = (Int32(m), Int32(n), Int32(nrhs))
+    var (leadingA, leadingB, size) = (Int32(lda), Int32(ldb), Int32(lwork))
+    var condition = rcond
+    var info: Int32 = 0
+    dgelsd_(
+      &rows, &columns, &count, a, &leadingA, b, &leadingB, s, &condition, rank, work, &size,
+      iwork, &info)
+    return _Fortran.info(info)
   }
 
   public static func lapackGesdd(
@@ -137,9 +153,13 @@ extension Double: DEQScalar {
     _ vt: UnsafeMutablePointer<Double>, _ ldvt: Int,
     _ work: UnsafeMutablePointer<Double>, _ lwork: Int, _ iwork: UnsafeMutablePointer<Int32>
   ) -> Int {
-    Int(
-      LAPACKE_dgesdd_work(
-        LAPACK_COL_MAJOR, CChar(job), Int32(m), Int32(n), a, Int32(lda), s,
-        u, Int32(ldu), vt, Int32(ldvt), work, Int32(lwork), iwork))
+    var jobz = CChar(bitPattern: job)
+    var (rows, columns, leadingA) = (Int32(m), Int32(n), Int32(lda))
+    var (leadingU, leadingVT, size) = (Int32(ldu), Int32(ldvt), Int32(lwork))
+    var info: Int32 = 0
+    dgesdd_(
+      &jobz, &rows, &columns, a, &leadingA, s, u, &leadingU, vt, &leadingVT, work, &size, iwork,
+      &info, 1)
+    return _Fortran.info(info)
   }
 }

@@ -63,11 +63,15 @@ extension Float: DEQScalar {
   ) -> Int {
     var unusedLeft: Float = 0
     var unusedRight: Float = 0
-    return Int(
-      LAPACKE_sgeev_work(
-        LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")),
-        Int32(n), a, Int32(lda), wr, wi, &unusedLeft, 1, &unusedRight, 1,
-        work, Int32(lwork)))
+    var (jobvl, jobvr) = (_Fortran.character("N"), _Fortran.character("N"))
+    var (order, leading, ldvl, ldvr, size) = (
+      Int32(n), Int32(lda), Int32(1), Int32(1), Int32(lwork)
+    )
+    var info: Int32 = 0
+    sgeev_(
+      &jobvl, &jobvr, &order, a, &leading, wr, wi, &unusedLeft, &ldvl, &unusedRight, &ldvr, work,
+      &size, &info, 1, 1)
+    return _Fortran.info(info)
   }
 
   public static func lapackGees(
@@ -77,10 +81,13 @@ extension Float: DEQScalar {
     _ work: UnsafeMutablePointer<Float>, _ lwork: Int
   ) -> Int {
     var sorted: Int32 = 0
-    return Int(
-      LAPACKE_sgees_work(
-        LAPACK_COL_MAJOR, CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "N")), nil,
-        Int32(n), a, Int32(lda), &sorted, wr, wi, vs, Int32(ldvs), work, Int32(lwork), nil))
+    var (jobvs, sort) = (_Fortran.character("V"), _Fortran.character("N"))
+    var (order, leading, leadingVS, size) = (Int32(n), Int32(lda), Int32(ldvs), Int32(lwork))
+    var info: Int32 = 0
+    sgees_(
+      &jobvs, &sort, nil, &order, a, &leading, &sorted, wr, wi, vs, &leadingVS, work, &size, nil,
+      &info, 1, 1)
+    return _Fortran.info(info)
   }
 
   public static func lapackTrsen(
@@ -93,30 +100,35 @@ extension Float: DEQScalar {
   ) -> Int {
     var unusedS: Float = 0
     var unusedSep: Float = 0
-    return Int(
-      LAPACKE_strsen_work(
-        LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "V")), select,
-        Int32(n), t, Int32(ldt), q, Int32(ldq), wr, wi, selected, &unusedS, &unusedSep,
-        work, Int32(lwork), iwork, Int32(liwork)))
+    var (job, compq) = (_Fortran.character("N"), _Fortran.character("V"))
+    var (order, leadingT, leadingQ) = (Int32(n), Int32(ldt), Int32(ldq))
+    var (size, integerSize) = (Int32(lwork), Int32(liwork))
+    var info: Int32 = 0
+    strsen_(
+      &job, &compq, select, &order, t, &leadingT, q, &leadingQ, wr, wi, selected, &unusedS,
+      &unusedSep, work, &size, iwork, &integerSize, &info, 1, 1)
+    return _Fortran.info(info)
   }
 
   public static func lapackGetrf(
     _ m: Int, _ n: Int, _ a: UnsafeMutablePointer<Float>, _ lda: Int,
     _ ipiv: UnsafeMutablePointer<Int32>
   ) -> Int {
-    Int(
-      LAPACKE_sgetrf_work(
-        LAPACK_COL_MAJOR, Int32(m), Int32(n), a, Int32(lda), ipiv))
+    var (rows, columns, leading) = (Int32(m), Int32(n), Int32(lda))
+    var info: Int32 = 0
+    sgetrf_(&rows, &columns, a, &leading, ipiv, &info)
+    return _Fortran.info(info)
   }
 
   public static func lapackGetrs(
     transpose: Bool, _ n: Int, _ nrhs: Int, _ a: UnsafePointer<Float>, _ lda: Int,
     _ ipiv: UnsafePointer<Int32>, _ b: UnsafeMutablePointer<Float>, _ ldb: Int
   ) -> Int {
-    Int(
-      LAPACKE_sgetrs_work(
-        LAPACK_COL_MAJOR, CChar(UInt8(ascii: transpose ? "T" : "N")), Int32(n),
-        Int32(nrhs), a, Int32(lda), ipiv, b, Int32(ldb)))
+    var trans = _Fortran.character(transpose ? "T" : "N")
+    var (order, count, leadingA, leadingB) = (Int32(n), Int32(nrhs), Int32(lda), Int32(ldb))
+    var info: Int32 = 0
+    sgetrs_(&trans, &order, &count, a, &leadingA, ipiv, b, &leadingB, &info, 1)
+    return _Fortran.info(info)
   }
 
   public static func lapackGelsd(
@@ -125,10 +137,14 @@ extension Float: DEQScalar {
     _ rcond: Float, _ rank: UnsafeMutablePointer<Int32>,
     _ work: UnsafeMutablePointer<Float>, _ lwork: Int, _ iwork: UnsafeMutablePointer<Int32>
   ) -> Int {
-    Int(
-      LAPACKE_sgelsd_work(
-        LAPACK_COL_MAJOR, Int32(m), Int32(n), Int32(nrhs), a, Int32(lda),
-        b, Int32(ldb), s, rcond, rank, work, Int32(lwork), iwork))
+    var (rows, columns, count) = (Int32(m), Int32(n), Int32(nrhs))
+    var (leadingA, leadingB, size) = (Int32(lda), Int32(ldb), Int32(lwork))
+    var condition = rcond
+    var info: Int32 = 0
+    sgelsd_(
+      &rows, &columns, &count, a, &leadingA, b, &leadingB, s, &condition, rank, work, &size,
+      iwork, &info)
+    return _Fortran.info(info)
   }
 
   public static func lapackGesdd(
@@ -137,9 +153,13 @@ extension Float: DEQScalar {
     _ vt: UnsafeMutablePointer<Float>, _ ldvt: Int,
     _ work: UnsafeMutablePointer<Float>, _ lwork: Int, _ iwork: UnsafeMutablePointer<Int32>
   ) -> Int {
-    Int(
-      LAPACKE_sgesdd_work(
-        LAPACK_COL_MAJOR, CChar(job), Int32(m), Int32(n), a, Int32(lda), s,
-        u, Int32(ldu), vt, Int32(ldvt), work, Int32(lwork), iwork))
+    var jobz = CChar(bitPattern: job)
+    var (rows, columns, leadingA) = (Int32(m), Int32(n), Int32(lda))
+    var (leadingU, leadingVT, size) = (Int32(ldu), Int32(ldvt), Int32(lwork))
+    var info: Int32 = 0
+    sgesdd_(
+      &jobz, &rows, &columns, a, &leadingA, s, u, &leadingU, vt, &leadingVT, work, &size, iwork,
+      &info, 1)
+    return _Fortran.info(info)
   }
 }
