@@ -60,12 +60,16 @@ extension IFRBlockWorkspace {
             yr[i] = t > 0 ? t : 0
           }
         case .addRectify(let residual, let preActivation):
+          // Two loops: with five rows in one, the compiler leaves it scalar (the checks that
+          // the rows do not overlap would be too many).
           let (rr, pr) = (residual + row, preActivation + row)
           for i in 0..<plane {
             let v = (xr[i] - mean) * inverse
             xh[i] = v
-            let t = (a * v + b) + rr[i]
-            pr[i] = t
+            pr[i] = (a * v + b) + rr[i]
+          }
+          for i in 0..<plane {
+            let t = pr[i]
             yr[i] = t > 0 ? t : 0
           }
         }

@@ -354,27 +354,27 @@ extension GroupNorm {
 
   // MARK: Row reductions
   //
-  // Four independent Double accumulators per row, so the additions pipeline (a single
-  // accumulator serialises on the adder's latency), combined in a fixed order: the result
-  // depends only on the row, never on the batch or the stride.
+  // Eight Double lanes per row (two four-lane vectors of exactly widened scalars), so the
+  // additions pipeline and vectorise, combined in a fixed order: the result depends only
+  // on the row, never on the batch or the stride.
 
   /// `Σ x[i]` over one row.
   @inlinable @inline(__always)
   static func rowSum(_ x: UnsafePointer<Scalar>, _ count: Int) -> Double {
-    var (a, b, c, d) = (0.0, 0.0, 0.0, 0.0)
+    var (a, b) = (SIMD4<Double>(), SIMD4<Double>())
     var i = 0
-    while i + 4 <= count {
-      a += Double(x[i])
-      b += Double(x[i + 1])
-      c += Double(x[i + 2])
-      d += Double(x[i + 3])
-      i += 4
+    while i + 8 <= count {
+      let (low, high) = widened(x + i)
+      a += low
+      b += high
+      i += 8
     }
+    var total = (a + b).sum()
     while i < count {
-      a += Double(x[i])
+      total += Double(x[i])
       i += 1
     }
-    return (a + b) + (c + d)
+    return total
   }
 
   /// `Σ (x[i] − mean)²` over one row.
@@ -382,23 +382,23 @@ extension GroupNorm {
   static func rowSquaredDeviation(_ x: UnsafePointer<Scalar>, _ count: Int, mean: Double)
     -> Double
   {
-    var (a, b, c, d) = (0.0, 0.0, 0.0, 0.0)
+    var (a, b) = (SIMD4<Double>(), SIMD4<Double>())
+    let m = SIMD4<Double>(repeating: mean)
     var i = 0
-    while i + 4 <= count {
-      let (e0, e1) = (Double(x[i]) - mean, Double(x[i + 1]) - mean)
-      let (e2, e3) = (Double(x[i + 2]) - mean, Double(x[i + 3]) - mean)
-      a += e0 * e0
-      b += e1 * e1
-      c += e2 * e2
-      d += e3 * e3
-      i += 4
+    while i + 8 <= count {
+      let (low, high) = widened(x + i)
+      let (e, f) = (low - m, high - m)
+      a += e * e
+      b += f * f
+      i += 8
     }
+    var total = (a + b).sum()
     while i < count {
       let e = Double(x[i]) - mean
-      a += e * e
+      total += e * e
       i += 1
     }
-    return (a + b) + (c + d)
+    return total
   }
 
   /// `(Σ t[i], Σ t[i]·x̂[i])` over one row.
@@ -406,27 +406,36 @@ extension GroupNorm {
   static func rowSumAndProjection(
     _ t: UnsafePointer<Scalar>, _ xhat: UnsafePointer<Scalar>, _ count: Int
   ) -> (sum: Double, projection: Double) {
-    var (a, b, c, d) = (0.0, 0.0, 0.0, 0.0)
-    var (p, q, r, s) = (0.0, 0.0, 0.0, 0.0)
+    var (a, b) = (SIMD4<Double>(), SIMD4<Double>())
+    var (p, q) = (SIMD4<Double>(), SIMD4<Double>())
     var i = 0
-    while i + 4 <= count {
-      let (t0, t1, t2, t3) = (Double(t[i]), Double(t[i + 1]), Double(t[i + 2]), Double(t[i + 3]))
+    while i + 8 <= count {
+      let (t0, t1) = widened(t + i)
+      let (x0, x1) = widened(xhat + i)
       a += t0
       b += t1
-      c += t2
-      d += t3
-      p += t0 * Double(xhat[i])
-      q += t1 * Double(xhat[i + 1])
-      r += t2 * Double(xhat[i + 2])
-      s += t3 * Double(xhat[i + 3])
-      i += 4
+      p += t0 * x0
+      q += t1 * x1
+      i += 8
     }
+    var (sum, projection) = ((a + b).sum(), (p + q).sum())
     while i < count {
       let t0 = Double(t[i])
-      a += t0
-      p += t0 * Double(xhat[i])
+      sum += t0
+      projection += t0 * Double(xhat[i])
       i += 1
     }
-    return ((a + b) + (c + d), (p + q) + (r + s))
+    return (sum, projection)
+  }
+
+  /// Eight scalars from `p` as two `Double` vectors (exact: a `Float` widens exactly).
+  @inlinable @inline(__always)
+  static func widened(_ p: UnsafePointer<Scalar>) -> (SIMD4<Double>, SIMD4<Double>) {
+    if Scalar.self == Float.self {
+      let f = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+      return (SIMD4<Double>(f.lowHalf), SIMD4<Double>(f.highHalf))
+    }
+    let d = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self)
+    return (d.lowHalf, d.highHalf)
   }
 }
