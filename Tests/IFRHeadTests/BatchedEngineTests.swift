@@ -215,4 +215,30 @@ struct BatchedEngineTests {
     _ = workspace.evaluate(state: h[0], injection: x[1])
     check([0, 1, 2], changedInPlace, "after a single-RoI evaluation")
   }
+
+  @Test(
+    "an unrecorded evaluation gives the recorded F bit for bit and leaves the next recording intact",
+    arguments: [IFRBlockForm.ifrCode, .mdeq, .eq5], [ConvolutionAlgorithm.winograd, .im2col])
+  func unrecordedEvaluation(_ form: IFRBlockForm, _ convolution: ConvolutionAlgorithm) {
+    let block = Self.block(Double.self, seed: 121, form: form)
+    let shape = [32, 5, 7]
+    let h: [Tensor<Double>] = (0..<2).map { normalTensor(shape, seed: 122 + UInt64($0)) }
+    let x: [Tensor<Double>] = (0..<2).map { normalTensor(shape, seed: 124 + UInt64($0)) }
+    let v: [Tensor<Double>] = (0..<2).map { normalTensor(shape, seed: 126 + UInt64($0)) }
+    let workspace = block.makeWorkspace(
+      height: 5, width: 7, capacity: 2, convolution: convolution)
+    let recorded = workspace.evaluate(states: h, injections: x)
+    let jv = workspace.jvp(tangents: v)
+    let vj = workspace.vjp(cotangents: v)
+    // Unrecorded at other points (the tape buffers are left as they were), then recorded
+    // again at h: the same F, and the same derivatives, bit for bit.
+    let other = h.map { $0.scaled(by: -0.5) }
+    let unrecorded = workspace.evaluate(states: other, injections: x, recording: false)
+    let expected = workspace.evaluate(states: other, injections: x)
+    for (a, b) in zip(unrecorded, expected) { #expect(a == b) }
+    #expect(workspace.evaluate(states: h, injections: x, recording: false) == recorded)
+    #expect(workspace.evaluate(states: h, injections: x) == recorded)
+    #expect(workspace.jvp(tangents: v) == jv)
+    #expect(workspace.vjp(cotangents: v) == vj)
+  }
 }

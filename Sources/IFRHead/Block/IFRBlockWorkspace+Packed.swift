@@ -5,44 +5,49 @@
 
 extension IFRBlockWorkspace {
   /// Runs a GroupNorm kernel on every (RoI, group) of a packed buffer of `channels` rows:
-  /// `body(offset, firstChannel, deviation, stride)` gets the group's first scalar, its
-  /// first channel, its inverse-deviation slot and the channel stride. Groups run in
-  /// parallel (each owns its channels' parameter cotangents), RoIs in order within a group.
+  /// `body(offset, firstChannel, deviation, stride, part)` gets the group's first scalar,
+  /// its first channel, its inverse-deviation slot, the channel stride and the parallel
+  /// part running it. Groups run in parallel (each owns its channels' parameter
+  /// cotangents), RoIs in order within a group.
   @inlinable
   func forEachGroup(
     _ count: Int, channels: Int,
-    _ body: (_ offset: Int, _ firstChannel: Int, _ deviation: Int, _ stride: Int) -> Void
+    _ body: (_ offset: Int, _ firstChannel: Int, _ deviation: Int, _ stride: Int, _ part: Int)
+      -> Void
   ) {
     let stride = count * plane
     let perGroup = channels / groups
-    _ParallelRanges.forEach(groups, parts: parts) { _, range in
+    _ParallelRanges.forEach(groups, parts: parts) { part, range in
       for g in range {
         for r in 0..<count {
-          body(r * plane + g * perGroup * stride, g * perGroup, r * groups + g, stride)
+          body(r * plane + g * perGroup * stride, g * perGroup, r * groups + g, stride, part)
         }
       }
     }
   }
 
-  /// GroupNorm forward over the packed rows of `x`: `x̂` and the inverse deviations
-  /// recorded, `y = γ x̂ + β` written (`y` may alias `x`, not `x̂`), then, on each row
-  /// while it is in cache, the `epilogue`.
+  /// GroupNorm forward over the packed rows of `x`: `x̂` (unless `nil`) and the inverse
+  /// deviations recorded, `y = γ x̂ + β` written (`y` may alias `x`, not `x̂`), then, on
+  /// each row while it is in cache, the `epilogue`. What is not recorded goes to the
+  /// part's row of `discardRows` (a row that stays in cache).
   @inlinable
   func normalizeGroups(
     _ x: UnsafePointer<Scalar>, count: Int, channels: Int,
-    normalized xhat: UnsafeMutablePointer<Scalar>, deviations s: UnsafeMutablePointer<Scalar>,
+    normalized xhat: UnsafeMutablePointer<Scalar>?, deviations s: UnsafeMutablePointer<Scalar>,
     scale gamma: _ScalarBuffer<Scalar>, offset beta: _ScalarBuffer<Scalar>,
     into y: UnsafeMutablePointer<Scalar>, then epilogue: _GroupNormEpilogue<Scalar> = .none
   ) {
     let perGroup = channels / groups
-    forEachGroup(count, channels: channels) { offset, c, d, stride in
+    let discard = discardRows.pointer(count: 2 * plane * parts)
+    forEachGroup(count, channels: channels) { offset, c, d, stride, part in
       let (mean, inverse) = GroupNorm<Scalar>.statistics(
         x + offset, channels: perGroup, plane: plane, channelStride: stride, epsilon: epsilon)
       s[d] = inverse
+      let unrecorded = discard + 2 * plane * part
       for k in 0..<perGroup {
         let row = offset + k * stride
         let (a, b) = (gamma.base[c + k], beta.base[c + k])
-        let (xr, xh, yr) = (x + row, xhat + row, y + row)
+        let (xr, xh, yr) = (x + row, xhat.map { $0 + row } ?? unrecorded, y + row)
         // The rectifying selects are whole-register selects (`t > 0 ? t : 0`, a NaN becomes
         // 0 as in `ReLU.rectify`), which the loops vectorise.
         switch epilogue {
@@ -62,7 +67,7 @@ extension IFRBlockWorkspace {
         case .addRectify(let residual, let preActivation):
           // Two loops: with five rows in one, the compiler leaves it scalar (the checks that
           // the rows do not overlap would be too many).
-          let (rr, pr) = (residual + row, preActivation + row)
+          let (rr, pr) = (residual + row, preActivation.map { $0 + row } ?? unrecorded + plane)
           for i in 0..<plane {
             let v = (xr[i] - mean) * inverse
             xh[i] = v
@@ -84,7 +89,7 @@ extension IFRBlockWorkspace {
     normalized xhat: UnsafePointer<Scalar>, deviations s: UnsafePointer<Scalar>,
     scale gamma: _ScalarBuffer<Scalar>, into y: UnsafeMutablePointer<Scalar>
   ) {
-    forEachGroup(count, channels: channels) { offset, c, d, stride in
+    forEachGroup(count, channels: channels) { offset, c, d, stride, _ in
       GroupNorm<Scalar>.jvp(
         t + offset, normalized: xhat + offset, inverseDeviation: s + d,
         scale: gamma.base + c, channels: channels / groups, groups: 1, plane: plane,
@@ -101,7 +106,7 @@ extension IFRBlockWorkspace {
     scale gamma: _ScalarBuffer<Scalar>, scaleCotangent dgamma: _ScalarBuffer<Scalar>?,
     offsetCotangent dbeta: _ScalarBuffer<Scalar>?, into y: UnsafeMutablePointer<Scalar>
   ) {
-    forEachGroup(count, channels: channels) { offset, c, d, stride in
+    forEachGroup(count, channels: channels) { offset, c, d, stride, _ in
       GroupNorm<Scalar>.vjp(
         u + offset, normalized: xhat + offset, inverseDeviation: s + d,
         scale: gamma.base + c, channels: channels / groups, groups: 1, plane: plane,
@@ -111,11 +116,12 @@ extension IFRBlockWorkspace {
   }
 
   /// `F(H; X)` for `count` RoIs from `batch.input` (H) and `batch.injection` (X) into
-  /// `batch.output`, recording the tape.
+  /// `batch.output`, recording the tape (unless `recording` is false: then only F, and
+  /// no tape until the next recorded evaluation).
   @inlinable
   @_specialize(where Scalar == Double)
   @_specialize(where Scalar == Float)
-  func evaluatePacked(count: Int) {
+  func evaluatePacked(count: Int, recording: Bool = true) {
     let b = batch
     let n = channels * plane * count
     let m = inner * plane * count
@@ -124,15 +130,21 @@ extension IFRBlockWorkspace {
     let out = b.output.pointer(count: n)
     let r = b.convInput.pointer(count: n)
     let scratchInner = b.scratchInner.pointer(count: m)
-    let xhat1 = b.xhat1.pointer(count: m)
     let hidden = b.hidden.pointer(count: m)
     let scratchA = b.scratchA.pointer(count: n)
-    let xhat2 = b.xhat2.pointer(count: n)
-    let xhat3 = b.xhat3.pointer(count: n)
-    let pre = b.preActivation.pointer(count: n)
+    // Unrecorded, the tape's x̂ and pre-activation rows are never written (nor faulted in).
+    let xhat1 = recording ? b.xhat1.pointer(count: m) : nil
+    let xhat2 = recording ? b.xhat2.pointer(count: n) : nil
+    let xhat3 = recording ? b.xhat3.pointer(count: n) : nil
+    let pre = recording ? b.preActivation.pointer(count: n) : nil
     let s1 = b.s1.pointer(count: groups * count)
     let s2 = b.s2.pointer(count: groups * count)
     let s3 = b.s3.pointer(count: groups * count)
+    if discardRows.count < 2 * plane * parts {
+      discardRows = _ScalarBuffer(count: 2 * plane * parts, zeroed: false)
+    }
+    // Invalid until the evaluation is complete (and stays so when it is not recorded).
+    recordedCount = 0
     if form.convolvesStateOnly {
       r.update(from: h, count: n)
     } else {
@@ -163,7 +175,7 @@ extension IFRBlockWorkspace {
         scratchA, count: count, channels: channels, normalized: xhat3, deviations: s3,
         scale: gamma3, offset: beta3, into: out)
     }
-    recordedCount = count
+    recordedCount = recording ? count : 0
   }
 
   /// `∂F/∂H · V` at the recorded point, from `batch.input` (V) into `batch.output`.
@@ -294,7 +306,7 @@ enum _GroupNormEpilogue<Scalar: DEQScalar> {
   case none
   /// `y ← max(y, 0)`.
   case rectify
-  /// `y ← y + residual`, recorded in `preActivation`, then `y ← max(y, 0)`.
+  /// `y ← y + residual`, recorded in `preActivation` (unless `nil`), then `y ← max(y, 0)`.
   case addRectify(
-    residual: UnsafePointer<Scalar>, preActivation: UnsafeMutablePointer<Scalar>)
+    residual: UnsafePointer<Scalar>, preActivation: UnsafeMutablePointer<Scalar>?)
 }

@@ -152,8 +152,14 @@ extension IFRBlockWorkspace {
 
   /// `F(Hᵢ; Xᵢ)` for a list of RoIs (`[C, H, W]` each), evaluated together and recorded in
   /// this order.
+  ///
+  /// With `recording: false` only F is computed: the linearisation is not kept (JVPs and
+  /// VJPs need a recorded evaluation first), which saves writing four of the tape's
+  /// batch-sized buffers; a forward solve, which never differentiates its iterates, uses it.
   @inlinable
-  public func evaluate(states: [Tensor<Scalar>], injections: [Tensor<Scalar>]) -> [Tensor<Scalar>] {
+  public func evaluate(
+    states: [Tensor<Scalar>], injections: [Tensor<Scalar>], recording: Bool = true
+  ) -> [Tensor<Scalar>] {
     let count = states.count
     precondition(injections.count == count, "IFRBlockWorkspace: one X per H")
     guard count > 0 else { return [] }
@@ -164,7 +170,7 @@ extension IFRBlockWorkspace {
         pack(injections, "injections", into: batch.injection)
         packedInjections = injections
       }
-      evaluatePacked(count: count)
+      evaluatePacked(count: count, recording: recording)
       return unpackList(batch.output, count: count)
     }
   }

@@ -80,6 +80,8 @@ public final class IFRBlockWorkspace<Scalar: DEQScalar> {
   @usableFromInline var packedInjections: [Tensor<Scalar>] = []
   /// The cores the current call splits its work over (set per call).
   @usableFromInline var parts = 1
+  /// Two rows per part where an unrecorded evaluation writes what a tape would keep.
+  @usableFromInline var discardRows = _ScalarBuffer<Scalar>(count: 0, zeroed: false)
 
   /// Creates the buffers for RoIs of `height × width`.
   ///

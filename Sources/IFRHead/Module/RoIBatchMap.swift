@@ -25,9 +25,10 @@ final class _RoIBatchMap<Scalar: DEQScalar> {
   @_specialize(where Scalar == Float)
   func forward(_ points: [Tensor<Scalar>], _ active: [Bool]) -> [Tensor<Scalar>] {
     let rois = points.indices.filter { active[$0] }
+    // The solve never differentiates its iterates: F only, no tape.
     let values = workspace.evaluate(
-      states: rois.map { points[$0] }, injections: rois.map { injections[$0] })
-    tapeRoIs = []  // the tape now holds these points, not equilibria
+      states: rois.map { points[$0] }, injections: rois.map { injections[$0] }, recording: false)
+    tapeRoIs = []  // the tape no longer holds the equilibria
     var result = points
     for (k, roi) in rois.enumerated() { result[roi] = values[k] }
     return result
