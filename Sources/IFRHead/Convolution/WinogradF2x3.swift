@@ -52,7 +52,45 @@ enum _WinogradF2x3<Scalar: DEQScalar>: _WinogradScheme {
     let half: Scalar = 0.5
     for o in range {
       let scale = scales?[o] ?? 1
-      for i in 0..<inChannels {
+      var first = 0
+      if !transposed {
+        // Eight input channels at a time: their kernels' elements gathered into vectors,
+        // the same operations lane by lane, eight neighbouring columns of each stream.
+        typealias Lanes = SIMD8<Scalar>
+        let lanes = Lanes(repeating: scale)
+        let halves = Lanes(repeating: half)
+        while first + 8 <= inChannels {
+          let w = weight + (o * inChannels + first) * 9
+          @inline(__always) func g(_ k: Int) -> Lanes {
+            Lanes(w[k], w[k + 9], w[k + 18], w[k + 27], w[k + 36], w[k + 45], w[k + 54], w[k + 63])
+              * lanes
+          }
+          let (g00, g01, g02) = (g(0), g(1), g(2))
+          let (g10, g11, g12) = (g(3), g(4), g(5))
+          let (g20, g21, g22) = (g(6), g(7), g(8))
+          let target = u + o * columns + first
+          @inline(__always) func put(_ a: Int, _ r0: Lanes, _ r1: Lanes, _ r2: Lanes) {
+            @inline(__always) func store(_ value: Lanes, _ b: Int) {
+              UnsafeMutableRawPointer(target + (a * 4 + b) * matrix)
+                .storeBytes(of: value, as: Lanes.self)
+            }
+            store(r0, 0)
+            store((r0 + r1 + r2) * halves, 1)
+            store((r0 - r1 + r2) * halves, 2)
+            store(r2, 3)
+          }
+          put(0, g00, g01, g02)
+          put(
+            1, (g00 + g10 + g20) * halves, (g01 + g11 + g21) * halves,
+            (g02 + g12 + g22) * halves)
+          put(
+            2, (g00 - g10 + g20) * halves, (g01 - g11 + g21) * halves,
+            (g02 - g12 + g22) * halves)
+          put(3, g20, g21, g22)
+          first += 8
+        }
+      }
+      for i in first..<inChannels {
         let w = weight + (o * inChannels + i) * 9
         @inline(__always) func g(_ a: Int, _ b: Int) -> Scalar {
           (transposed ? w[(2 - a) * 3 + (2 - b)] : w[a * 3 + b]) * scale
