@@ -28,6 +28,28 @@ struct TensorTests {
     #expect(t.sample(0).scalars == [0, 1, 2, 3, 4, 5])  // copy-on-write: t unchanged
   }
 
+  @Test("isFinite finds one infinity or NaN anywhere, in the eight-lane part and the tail")
+  func finiteScan() {
+    func check<S: DEQScalar>(_: S.Type) {
+      for count in [1, 7, 8, 9, 16, 21, 1027] {
+        let finite = (0..<count).map { S(Double($0) - 3.5) * (S.greatestFiniteMagnitude / 4096) }
+        #expect(finite.isFinite, "\(S.self) n = \(count)")
+        #expect(Tensor(finite).isFinite)
+        for position in Set([0, count / 2, count - 1]) {
+          for special in [S.infinity, -S.infinity, S.nan] {
+            var x = finite
+            x[position] = special
+            #expect(!x.isFinite, "\(S.self) n = \(count) at \(position): \(special)")
+          }
+        }
+      }
+    }
+    check(Double.self)
+    check(Float.self)
+    // x − x is 0 for every finite x, however large.
+    #expect([Double.greatestFiniteMagnitude, -Double.greatestFiniteMagnitude].isFinite)
+  }
+
   @Test("Vector-space operations agree with elementwise closed forms")
   func vectorSpace() {
     let x: [Double] = [3, 4, 0]

@@ -12,7 +12,9 @@ public enum _EuclideanNorm {
   @inlinable
   public static func of<Scalar: DEQScalar>(_ x: UnsafePointer<Scalar>, count: Int) -> Scalar {
     if Scalar.self == Double.self {
-      let sum = sumOfSquares(x, count: count)
+      // The concrete loop: called from unspecialised generic code (a solver over `any`
+      // vector space), generic SIMD arithmetic would go through witness tables.
+      let sum = sumOfSquares(UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), count: count)
       if sum.isFinite && sum >= 0x1p-900 { return Scalar(sum.squareRoot()) }
     }
     return Scalar.blasNrm2(count, x, 1)
@@ -20,23 +22,22 @@ public enum _EuclideanNorm {
 
   /// `Σ xᵢ²`, eight lanes at a time within blocks of 512 scalars, in `Double` across blocks.
   @inlinable
-  static func sumOfSquares<Scalar: DEQScalar>(_ x: UnsafePointer<Scalar>, count: Int) -> Double {
+  static func sumOfSquares(_ x: UnsafePointer<Double>, count: Int) -> Double {
     let raw = UnsafeRawPointer(x)
-    let stride = MemoryLayout<Scalar>.stride
     var total = 0.0
     var i = 0
     while i + 8 <= count {
       let end = Swift.min(count - (count - i) % 8, i + 512)
-      var lanes = SIMD8<Scalar>()
+      var lanes = SIMD8<Double>()
       while i < end {
-        let v = raw.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Scalar>.self)
+        let v = raw.loadUnaligned(fromByteOffset: i * 8, as: SIMD8<Double>.self)
         lanes += v * v
         i += 8
       }
-      total += Double(lanes.sum())
+      total += lanes.sum()
     }
     while i < count {
-      total += Double(x[i]) * Double(x[i])
+      total += x[i] * x[i]
       i += 1
     }
     return total

@@ -62,28 +62,12 @@ extension ContiguousVectorSpace {
     }
   }
 
-  /// Whether every scalar is finite: `Σ (xᵢ − xᵢ)`, eight lanes at a time, is 0 exactly
-  /// when no scalar is infinite or NaN (a loop that returns at the first non-finite scalar
-  /// does not vectorise).
+  /// Whether every scalar is finite (``_FiniteScan``).
   @inlinable
   public var isFinite: Bool {
     withUnsafeBufferPointer { x in
       guard let base = x.baseAddress else { return true }
-      let raw = UnsafeRawPointer(base)
-      let stride = MemoryLayout<Scalar>.stride
-      var lanes = SIMD8<Scalar>()
-      var i = 0
-      while i + 8 <= x.count {
-        let v = raw.loadUnaligned(fromByteOffset: i * stride, as: SIMD8<Scalar>.self)
-        lanes += v - v
-        i += 8
-      }
-      var sum = lanes.sum()
-      while i < x.count {
-        sum += x[i] - x[i]
-        i += 1
-      }
-      return sum == 0
+      return _FiniteScan.all(base, count: x.count)
     }
   }
 
