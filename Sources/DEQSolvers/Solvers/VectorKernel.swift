@@ -43,8 +43,6 @@ protocol _VectorKernel {
   static func combine(_ x: Vector, _ s: Scalar, _ y: Vector, into out: inout Vector)
   /// `out ← −x`.
   static func negate(_ x: Vector, into out: inout Vector)
-  /// `out ← (x − out) + y`, in place.
-  static func subtract(from x: Vector, thenAdd y: Vector, into out: inout Vector)
 
   // Fused operations: each is the composition its default implementation spells out, in one
   // pass over the vectors on the contiguous path (`_FusedPasses`).
@@ -103,7 +101,8 @@ extension _VectorKernel {
     into out: inout Vector, dotting a: Vector, _ b: Vector
   ) -> (Scalar, Scalar) {
     setRow(i, to: v)
-    Self.subtract(from: x, thenAdd: y, into: &out)
+    Self.subtract(from: x, into: &out)
+    out.add(y, scaledBy: 1)
     return (v.dot(a), v.dot(b))
   }
 
@@ -400,18 +399,6 @@ struct _ContiguousKernel<V: ContiguousVectorSpace>: _VectorKernel {
     }
   }
 
-  @inlinable
-  static func subtract(from x: V, thenAdd y: V, into out: inout V) {
-    x.withUnsafeBufferPointer { px in
-      y.withUnsafeBufferPointer { py in
-        out.withUnsafeMutableBufferPointer { po in
-          precondition(
-            px.count == po.count && py.count == po.count, "VectorSpace operands differ in size")
-          for j in 0..<po.count { po[j] = (px[j] - po[j]) + py[j] }
-        }
-      }
-    }
-  }
 }
 
 // MARK: - Generic storage (any VectorSpace)
@@ -470,8 +457,4 @@ struct _GenericKernel<V: VectorSpace>: _VectorKernel {
   @inlinable
   static func negate(_ x: V, into out: inout V) { out = x.scaled(by: -1) }
 
-  @inlinable
-  static func subtract(from x: V, thenAdd y: V, into out: inout V) {
-    out = x.subtracting(out).adding(y)
-  }
 }

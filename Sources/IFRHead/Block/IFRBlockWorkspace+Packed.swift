@@ -48,8 +48,9 @@ extension IFRBlockWorkspace {
         let row = offset + k * stride
         let (a, b) = (gamma.base[c + k], beta.base[c + k])
         let (xr, xh, yr) = (x + row, xhat.map { $0 + row } ?? unrecorded, y + row)
-        // The rectifying selects are whole-register selects (`t > 0 ? t : 0`, a NaN becomes
-        // 0 as in `ReLU.rectify`), which the loops vectorise.
+        // The rectifying selects are whole-register selects (`t > 0 ? t : 0`: a NaN becomes
+        // 0, the engine's convention, whose solvers see the NaN in the state instead), which
+        // the loops vectorise.
         switch epilogue {
         case .none:
           for i in 0..<plane {

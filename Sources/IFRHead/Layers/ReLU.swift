@@ -56,13 +56,6 @@ public struct ReLU<Scalar: DEQScalar>: Sendable {
     select(values, where: UnsafeRawPointer(reference), count: count)
   }
 
-  /// `values[i] = values[i] > 0 ? values[i] : 0` in place (a NaN becomes 0: the engine's
-  /// convention, whose solvers see the NaN in the state instead).
-  @inlinable
-  static func rectify(_ values: UnsafeMutablePointer<Scalar>, count: Int) {
-    select(values, where: UnsafeRawPointer(values), count: count)
-  }
-
   /// `values[i] = reference[i] > 0 ? values[i] : 0`, eight lanes at a time: as a scalar
   /// loop the compiler turns the select into a conditional store and does not vectorise it,
   /// and generic SIMD comparisons run lane by lane, so each precision has its own loop.
