@@ -7,12 +7,11 @@
 // in the package that asserts the splitting is safe. Underscored: an implementation detail
 // shared by the package's modules, not API.
 
-import Dispatch
-
 /// Runs `body` over `parts` contiguous slices of `0..<count` at once.
 public enum _ParallelRanges {
   /// Splits `0..<count` into at most `parts` contiguous ranges and runs `body(part,
-  /// range)` on each, concurrently when there is more than one (in the caller otherwise).
+  /// range)` on each, concurrently when there is more than one (in the caller otherwise), on
+  /// the caller's thread and ``_WorkerPool``'s helpers.
   @inlinable
   public static func forEach(_ count: Int, parts: Int, _ body: (_ part: Int, Range<Int>) -> Void) {
     let parts = Swift.min(parts, count)
@@ -21,10 +20,7 @@ public enum _ParallelRanges {
       return
     }
     withoutActuallyEscaping(body) { body in
-      let writers = _DisjointWriters(body)
-      DispatchQueue.concurrentPerform(iterations: parts) { part in
-        writers.body(part, (count * part / parts)..<(count * (part + 1) / parts))
-      }
+      _WorkerPool.shared.run(_DisjointWriters(body), count: count, parts: parts)
     }
   }
 }
@@ -36,7 +32,8 @@ public enum _ParallelRanges {
 /// `_ParallelRanges.forEach` hands each concurrent call a disjoint index range, and every
 /// caller's body writes only the rows, tiles, channels, GEMM outputs or solver runs of its
 /// range (shared inputs are only read while the call runs), so no two threads touch the
-/// same memory, and `concurrentPerform` returns only after every call has finished.
+/// same memory, and `_WorkerPool.run` (or `concurrentPerform`) returns only after every
+/// call has finished.
 public struct _DisjointWriters: @unchecked Sendable {
   @usableFromInline let body: (Int, Range<Int>) -> Void
   @inlinable public init(_ body: @escaping (Int, Range<Int>) -> Void) { self.body = body }
