@@ -5,8 +5,10 @@
 // with these loops; the generic kernel composes the same arithmetic from `VectorSpace`.
 //
 // Each element gets the same operations, in the same order, as the unfused code (so a
-// difference, a combination or a scaled row is bit for bit what it was); only sums (norms,
-// dot products) are taken in another order, eight lanes at a time.
+// difference, a combination or a scaled row is bit for bit what it was), with two
+// exceptions: sums (norms, dot products) are taken in another order, eight lanes at a time,
+// and `w + c·u` is a multiply and an add where BLAS's `axpy` may fuse them (the package
+// builds for baseline x86-64, without FMA).
 //
 // Goals in priority order: the unfused results up to the summation order of sums; one pass;
 // eight-lane arithmetic (the generic `SIMD8<Scalar>` arithmetic compiles to vector code).
