@@ -127,19 +127,15 @@ struct _ContiguousKernel<V: ContiguousVectorSpace>: _VectorKernel {
   @usableFromInline typealias Vector = V
   @usableFromInline var storage: [V.Scalar]
   @usableFromInline let n: Int
-  /// Scalars from one row to the next: `n` rounded up to whole 4 KB pages plus 256 bytes
-  /// (rows a multiple of 4 KB apart, as n = 50,176 floats are, put every row's elements in
-  /// the same L1 sets, and a GEMV reads several rows at once).
+  /// Scalars from one row to the next (``_PaddedStride``: a GEMV reads several rows at once).
   @usableFromInline let rowStride: Int
   @usableFromInline let capacity: Int
 
   @inlinable
   init(capacity: Int, like: V) {
     let n = like.scalarCount
-    let page = 4096 / MemoryLayout<V.Scalar>.stride
     self.n = n
-    self.rowStride =
-      capacity > 1 ? (n + page - 1) / page * page + 256 / MemoryLayout<V.Scalar>.stride : n
+    self.rowStride = capacity > 1 ? _PaddedStride.of(n, V.Scalar.self) : n
     self.capacity = capacity
     // Not zeroed: every row is written (`setRow`) before a product reads it (products and
     // accumulations take the first `count` rows, all written), so the pages of the history

@@ -45,14 +45,11 @@ protocol _WinogradScheme {
 }
 
 extension _WinogradScheme {
-  /// The distance in scalars between consecutive streams of `count` scalars each: `count`
-  /// rounded up to whole 4 KB pages plus 256 bytes. Unpadded, the streams of the paper-size
-  /// problem start a multiple of 4 KB apart (256 · 196 floats is 49 pages), so the transforms,
-  /// which touch all streams at once, hit one L1 set with every one of them.
+  /// The distance in scalars between consecutive streams of `count` scalars each
+  /// (``_PaddedStride``): the transforms touch all streams at once.
   @inlinable
   static func streamStride(_ count: Int) -> Int {
-    let page = 4096 / MemoryLayout<Scalar>.stride
-    return (count + page - 1) / page * page + 256 / MemoryLayout<Scalar>.stride
+    _PaddedStride.of(count, Scalar.self)
   }
 
   /// The number of m×m tiles covering an `height × width` plane.
