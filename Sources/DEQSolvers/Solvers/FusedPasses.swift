@@ -13,52 +13,6 @@
 // Goals in priority order: the unfused results up to the summation order of sums; one pass;
 // eight-lane arithmetic (the generic `SIMD8<Scalar>` arithmetic compiles to vector code).
 
-/// A sum of squares taken eight lanes at a time: `Float` squares are summed exactly in
-/// `Double` (no overflow or underflow is possible), `Double` squares in blocks of 512 in
-/// `Double` lanes as ``_EuclideanNorm`` does.
-@usableFromInline
-struct _SquareSum<Scalar: DEQScalar> {
-  @usableFromInline var lanes = SIMD8<Scalar>()
-  @usableFromInline var wide = SIMD4<Double>()
-  @usableFromInline var blocks = 0
-  @usableFromInline var total = 0.0
-
-  @inlinable init() {}
-
-  @inlinable @inline(__always)
-  mutating func add(_ v: SIMD8<Scalar>) {
-    if Scalar.self == Float.self {
-      let f = unsafeBitCast(v, to: SIMD8<Float>.self)
-      let low = SIMD4<Double>(f.lowHalf)
-      let high = SIMD4<Double>(f.highHalf)
-      wide += low * low
-      wide += high * high
-    } else {
-      lanes += v * v
-      blocks += 1
-      if blocks == 64 {
-        total += Double(lanes.sum())
-        lanes = SIMD8<Scalar>()
-        blocks = 0
-      }
-    }
-  }
-
-  @inlinable @inline(__always)
-  mutating func add(_ x: Scalar) { total += Double(x) * Double(x) }
-
-  /// `‖x‖₂` from the sum of `x`'s squares, or `exact()` (BLAS's scaled `nrm2` of `x`) when
-  /// a `Double` sum overflowed or may have underflowed.
-  @inlinable
-  func norm(exact: () -> Scalar) -> Scalar {
-    if Scalar.self == Float.self {
-      return Scalar((total + wide.sum()).squareRoot())
-    }
-    let sum = total + Double(lanes.sum())
-    return sum.isFinite && sum >= 0x1p-900 ? Scalar(sum.squareRoot()) : exact()
-  }
-}
-
 /// The fused loops (`count` scalars behind each pointer; outputs may not alias inputs
 /// unless stated).
 @usableFromInline

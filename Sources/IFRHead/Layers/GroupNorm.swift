@@ -428,14 +428,9 @@ extension GroupNorm {
     return (sum, projection)
   }
 
-  /// Eight scalars from `p` as two `Double` vectors (exact: a `Float` widens exactly).
+  /// Eight scalars from `p` as two `Double` vectors (``_Widened``).
   @inlinable @inline(__always)
   static func widened(_ p: UnsafePointer<Scalar>) -> (SIMD4<Double>, SIMD4<Double>) {
-    if Scalar.self == Float.self {
-      let f = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-      return (SIMD4<Double>(f.lowHalf), SIMD4<Double>(f.highHalf))
-    }
-    let d = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self)
-    return (d.lowHalf, d.highHalf)
+    _Widened.pair(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Scalar>.self))
   }
 }
