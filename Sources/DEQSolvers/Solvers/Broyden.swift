@@ -215,8 +215,10 @@ final class _BroydenStepper<K: _VectorKernel>: FixedPointStepper {
     swap(&x, &z)
     swap(&gx, &gz)
     residualNorm = receivedResidualNorm  // ‖g_{k+1}‖: gx is the vector `receive` measured
+    // With the pair, the direction −B_{k+1} g_{k+1} = w − u (vᵀ g_{k+1}), its norm and the
+    // next point z + it were made in the pass that stored u (in `w`, `updateNorm`, `z`).
+    var pointMade = directionFromUpdate
     if directionFromUpdate {
-      // −B_{k+1} g_{k+1} = w − u (vᵀ g_{k+1}) and z + it, made with the pair (in `w`, `z`).
       swap(&w, &update)
     } else {
       negativeMatvec(gx, into: &update)
@@ -229,10 +231,9 @@ final class _BroydenStepper<K: _VectorKernel>: FixedPointStepper {
       restarts += 1
       K.copy(gx, into: &update)
       updateNorm = update.norm()
-      K.combine(x, 1, update, into: &z)
-    } else if !directionFromUpdate {
-      K.combine(x, 1, update, into: &z)
+      pointMade = false
     }
+    if !pointMade { K.combine(x, 1, update, into: &z) }
     if search != nil {
       search?.begin(phi0: Double(residualNorm) * Double(residualNorm))
     }
