@@ -115,8 +115,11 @@ struct Solve: PrecisionDispatchingCommand {
     _ solutions: [FixedPointSolution<V>], lockstep: Bool, total: Duration
   ) -> Reports.SolveTiming {
     let last = solutions.compactMap(\.trace.last)
-    let solve = lockstep ? last.map(\.elapsed).max() ?? .zero : last.map(\.elapsed).reduce(.zero, +)
-    let map = lockstep ? last.map(\.mapTime).max() ?? .zero : last.map(\.mapTime).reduce(.zero, +)
+    func combined(_ times: [Duration]) -> Duration {
+      lockstep ? times.max() ?? .zero : times.reduce(.zero, +)
+    }
+    let solve = combined(last.map(\.elapsed))
+    let map = combined(last.map(\.mapTime))
     return Reports.SolveTiming(
       setupSeconds: Swift.max(0, (total - solve).seconds), solveSeconds: solve.seconds,
       mapSeconds: map.seconds, solverSeconds: Swift.max(0, (solve - map).seconds))
